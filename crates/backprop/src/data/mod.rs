@@ -1,0 +1,10 @@
+//! Data sets: the [`Dataset`] type, the IDX reader and the embedded MNIST digits.
+
+mod dataset;
+#[cfg(feature = "embedded-mnist")]
+mod embedded;
+pub mod idx;
+
+pub use dataset::Dataset;
+#[cfg(feature = "embedded-mnist")]
+pub use embedded::mnist_10k;

@@ -1,0 +1,51 @@
+//! The number type of a network: `f32` for training, `f64` for checking.
+//!
+//! Every function of the crate is generic over [`Float`], so the same lines of code train in
+//! `f32` and are checked against finite differences in `f64`.
+
+use std::fmt::{Debug, Display};
+use std::iter::Sum;
+use std::ops::{AddAssign, DivAssign, MulAssign, SubAssign};
+
+/// A floating-point type a network can be computed in: implemented for `f32` and `f64`.
+///
+/// Out of scope: half precision and integer types.
+pub trait Float:
+    num_traits::Float
+    + ndarray::LinalgScalar
+    + ndarray::ScalarOperand
+    + AddAssign
+    + SubAssign
+    + MulAssign
+    + DivAssign
+    + Sum
+    + Default
+    + Debug
+    + Display
+    + Send
+    + Sync
+    + 'static
+{
+    /// Rounds an `f64` (a constant such as η or `1/m`) to this type.
+    fn cast(x: f64) -> Self;
+    /// Widens (or keeps) the value as an `f64`, for reports and comparisons.
+    fn as_f64(self) -> f64;
+}
+
+impl Float for f32 {
+    fn cast(x: f64) -> Self {
+        x as f32
+    }
+    fn as_f64(self) -> f64 {
+        f64::from(self)
+    }
+}
+
+impl Float for f64 {
+    fn cast(x: f64) -> Self {
+        x
+    }
+    fn as_f64(self) -> f64 {
+        self
+    }
+}

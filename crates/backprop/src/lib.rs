@@ -1,0 +1,77 @@
+//! # backprop
+//!
+//! Fully connected neural networks trained by error back-propagation, exactly as the lecture
+//! ("Deep neural networks, Lecture 4: the error back-propagation method", in M. Nielsen's
+//! notation) teaches it, with a fast matrix path for whole mini-batches.
+//!
+//! ## The lecture in the code
+//! A network with layers `1..=L` (layer 1 is the input) computes, for `l = 2..=L`,
+//! `z^(l) = W^(l) a^(l-1) + b^(l)` and `a^(l) = σ(z^(l))`. `W^(l)` has shape `(n_l, n_(l-1))`: one
+//! row per neuron of layer `l`, so BP2 carries a transpose. The cost of one example is
+//! `C = ‖a^(L) − y‖² / 2` by default. The four formulas are one function each:
+//!
+//! | formula | code |
+//! |---|---|
+//! | BP1 `δ^(L) = ∇_a C ∘ σ'(z^(L))` | [`Cost::output_error`] |
+//! | BP2 `δ^(l) = ((W^(l+1))ᵀ δ^(l+1)) ∘ σ'(z^(l))` | [`backprop::hidden_error`] |
+//! | BP3 `∂C/∂b^(l) = δ^(l)` | [`backprop::bias_gradient`] |
+//! | BP4 `∂C/∂W^(l) = δ^(l) (a^(l-1))ᵀ` | [`backprop::weight_gradient`] |
+//!
+//! [`Network::trace`] runs the five steps of the algorithm for one example and keeps every `z`,
+//! `a` and `δ` (the reference path); [`Network::forward_batch`] and [`Network::backward_batch`] do
+//! steps 2–5 for a whole mini-batch with one matrix product per layer and direction and average
+//! the gradient (step 6). A test binds the two paths; [`gradient_check`] binds both to finite
+//! differences.
+//!
+//! ## Example: train a tiny network
+//! ```
+//! use backprop::{Dataset, Network, Sgd};
+//!
+//! // XOR: four examples of two inputs, two classes.
+//! let inputs = vec![0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0];
+//! let data = Dataset::from_floats(inputs, 2, vec![0, 1, 1, 0], 2).unwrap();
+//! let mut net: Network = Network::builder(&[2, 4, 2]).seed(1).build().unwrap();
+//! let sgd = Sgd { epochs: 2000, batch_size: 4, eta: 3.0, seed: 1 };
+//! let reports = net.train(&data, Some(&data), &sgd).unwrap();
+//! let last = reports.last().unwrap().test.as_ref().unwrap();
+//! assert_eq!(last.correct, 4); // every example classified right
+//! ```
+//!
+//! ## Out of scope
+//! Convolutional and recurrent layers, GPUs, automatic differentiation of arbitrary graphs, and
+//! precisions below `f32`. The library trains classifiers; regression targets are not supported.
+
+pub mod activation;
+pub mod backprop;
+mod batch;
+pub mod cost;
+pub mod data;
+mod error;
+mod evaluate;
+mod float;
+mod gradcheck;
+mod gradient;
+pub mod init;
+mod layers;
+mod matmul;
+pub mod model_file;
+mod network;
+mod sgd;
+
+pub use activation::Activation;
+pub use backprop::Trace;
+pub use batch::Workspace;
+pub use cost::Cost;
+pub use data::{idx, Dataset};
+pub use error::{Error, Result};
+pub use evaluate::{argmax, Evaluation};
+pub use float::Float;
+pub use gradcheck::{
+    gradient_check, ErrorStats, GradCheck, GradCheckOptions, LayerCheck, WorstEntry,
+};
+pub use gradient::Gradient;
+pub use init::Init;
+pub use layers::Layers;
+pub use matmul::{set_threads, threads, PARALLEL_MIN_FLOP};
+pub use network::{Architecture, Network, NetworkBuilder};
+pub use sgd::{EpochReport, Observer, Sgd};

@@ -1,0 +1,260 @@
+//! Model files: safetensors, which PyTorch, NumPy and candle users already read.
+//!
+//! Tensors `layers.{l}.weight` of shape `(n_l, n_(l-1))` and `layers.{l}.bias` of shape `(n_l)`,
+//! `f32`, with `l` the lecture's layer number `2..=L`. The metadata (string to string) holds
+//! `format` (`"backprop"`), `format_version` (`"1"`), `sizes` (`"784,30,10"`),
+//! `hidden_activation`, `output_activation` and `cost` (the names of [`Activation`] and
+//! [`Cost`]), plus any extra entries the caller adds (the command-line tool stores its training
+//! settings under `training`).
+//!
+//! Files are written atomically: to a temporary file in the same directory, flushed, then renamed
+//! over the target, so a crash never leaves a half-written model. Loading checks every tensor's
+//! presence, type and shape against the metadata.
+
+use crate::{Activation, Architecture, Cost, Error, Float, Network, Result};
+use ndarray::{Array1, Array2};
+use safetensors::{Dtype, SafeTensors};
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
+use std::path::Path;
+
+/// The value of the `format` metadata entry.
+pub const FORMAT: &str = "backprop";
+/// The value of the `format_version` metadata entry written by this version.
+pub const FORMAT_VERSION: &str = "1";
+
+/// A network read from a model file, with the file's metadata.
+#[derive(Clone, Debug)]
+pub struct Model {
+    /// The network, in `f32`.
+    pub network: Network<f32>,
+    /// Every metadata entry of the file, the standard ones included.
+    pub metadata: BTreeMap<String, String>,
+}
+
+/// The name of the weight tensor of layer `l`.
+pub fn weight_name(l: usize) -> String {
+    format!("layers.{l}.weight")
+}
+
+/// The name of the bias tensor of layer `l`.
+pub fn bias_name(l: usize) -> String {
+    format!("layers.{l}.bias")
+}
+
+fn le_bytes(values: impl Iterator<Item = f32>) -> Vec<u8> {
+    values.flat_map(f32::to_le_bytes).collect()
+}
+
+/// The safetensors bytes of `net` (in `f32`) with its metadata and `extra` entries.
+pub fn to_bytes<F: Float>(net: &Network<F>, extra: &BTreeMap<String, String>) -> Result<Vec<u8>> {
+    let arch = net.architecture();
+    let mut metadata: HashMap<String, String> = extra.clone().into_iter().collect();
+    let sizes = arch
+        .sizes
+        .iter()
+        .map(usize::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    for (k, v) in [
+        ("format", FORMAT.to_string()),
+        ("format_version", FORMAT_VERSION.to_string()),
+        ("sizes", sizes),
+        ("hidden_activation", arch.hidden.name().to_string()),
+        ("output_activation", arch.output.name().to_string()),
+        ("cost", arch.cost.name().to_string()),
+    ] {
+        metadata.insert(k.to_string(), v);
+    }
+    let mut buffers = Vec::new();
+    for l in 2..=net.num_layers() {
+        let w = net.weights(l);
+        let b = net.biases(l);
+        buffers.push((
+            weight_name(l),
+            vec![w.nrows(), w.ncols()],
+            le_bytes(w.iter().map(|v| v.as_f64() as f32)),
+        ));
+        buffers.push((
+            bias_name(l),
+            vec![b.len()],
+            le_bytes(b.iter().map(|v| v.as_f64() as f32)),
+        ));
+    }
+    let views = buffers
+        .iter()
+        .map(|(name, shape, data)| {
+            let view = safetensors::tensor::TensorView::new(Dtype::F32, shape.clone(), data)
+                .map_err(|e| Error::InvalidSetting(format!("tensor {name}: {e}")))?;
+            Ok((name.clone(), view))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    safetensors::serialize(views, Some(metadata))
+        .map_err(|e| Error::InvalidSetting(format!("cannot serialise the model: {e}")))
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file beside it, flushed, then renamed.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .ok_or_else(|| Error::model(path, "not a file name"))?;
+    let tmp = dir.join(format!(
+        ".{}.tmp{}",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    let result = (|| {
+        let mut file = std::fs::File::create(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    result.map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        Error::io(path, e)
+    })
+}
+
+/// Saves `net` to `path` as safetensors, atomically, with `extra` metadata entries.
+pub fn save<F: Float>(
+    net: &Network<F>,
+    path: &Path,
+    extra: &BTreeMap<String, String>,
+) -> Result<()> {
+    write_atomically(path, &to_bytes(net, extra)?)
+}
+
+/// Reads a model file written by [`save`], checking every shape against the metadata.
+pub fn load(path: &Path) -> Result<Model> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    from_bytes(&bytes).map_err(|message| Error::model(path, message))
+}
+
+/// Parses the bytes of a model file; the error is a one-line description.
+pub fn from_bytes(bytes: &[u8]) -> std::result::Result<Model, String> {
+    let (_, header) =
+        SafeTensors::read_metadata(bytes).map_err(|e| format!("not a safetensors file ({e})"))?;
+    let metadata: BTreeMap<String, String> = header
+        .metadata()
+        .clone()
+        .unwrap_or_default()
+        .into_iter()
+        .collect();
+    let get = |key: &str| {
+        metadata
+            .get(key)
+            .ok_or_else(|| format!("metadata has no `{key}` entry: not a backprop model"))
+    };
+    if get("format")? != FORMAT {
+        return Err(format!(
+            "metadata `format` is `{}`, not `{FORMAT}`",
+            get("format")?
+        ));
+    }
+    if get("format_version")? != FORMAT_VERSION {
+        return Err(format!(
+            "format version {} is not supported (this version reads {FORMAT_VERSION})",
+            get("format_version")?
+        ));
+    }
+    let sizes = get("sizes")?
+        .split(',')
+        .map(|s| {
+            s.trim()
+                .parse::<usize>()
+                .map_err(|_| format!("metadata `sizes` has a non-number `{s}`"))
+        })
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    let activation = |key: &str| {
+        Activation::from_name(get(key)?).ok_or_else(|| format!("unknown {key} `{}`", metadata[key]))
+    };
+    let cost = Cost::from_name(get("cost")?)
+        .ok_or_else(|| format!("unknown cost `{}`", metadata["cost"]))?;
+    let architecture = Architecture {
+        sizes: sizes.clone(),
+        hidden: activation("hidden_activation")?,
+        output: activation("output_activation")?,
+        cost,
+    };
+    architecture.validate().map_err(|e| e.to_string())?;
+    let tensors =
+        SafeTensors::deserialize(bytes).map_err(|e| format!("not a safetensors file ({e})"))?;
+    let read = |name: &str, shape: &[usize]| -> std::result::Result<Vec<f32>, String> {
+        let t = tensors
+            .tensor(name)
+            .map_err(|_| format!("tensor `{name}` is missing"))?;
+        if t.dtype() != Dtype::F32 {
+            return Err(format!("tensor `{name}` is {:?}, expected F32", t.dtype()));
+        }
+        if t.shape() != shape {
+            return Err(format!(
+                "tensor `{name}` has shape {:?} but the sizes {sizes:?} need {shape:?}",
+                t.shape()
+            ));
+        }
+        Ok(t.data()
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect())
+    };
+    let (mut weights, mut biases) = (Vec::new(), Vec::new());
+    for l in 2..=sizes.len() {
+        let (n_out, n_in) = (sizes[l - 1], sizes[l - 2]);
+        let w = read(&weight_name(l), &[n_out, n_in])?;
+        weights.push(Array2::from_shape_vec((n_out, n_in), w).map_err(|e| e.to_string())?);
+        biases.push(Array1::from_vec(read(&bias_name(l), &[n_out])?));
+    }
+    let network =
+        Network::from_parameters(architecture, weights, biases).map_err(|e| e.to_string())?;
+    Ok(Model { network, metadata })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn save_and_load_round_trip() {
+        let net: Network = Network::builder(&[5, 4, 3])
+            .output(Activation::Softmax)
+            .cost(Cost::LogLikelihood)
+            .seed(2)
+            .build()
+            .unwrap();
+        let dir = std::env::temp_dir().join(format!("backprop-model-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("m.safetensors");
+        let extra = BTreeMap::from([("training".to_string(), "{\"eta\":3}".to_string())]);
+        save(&net, &path, &extra).unwrap();
+        let model = load(&path).unwrap();
+        assert_eq!(model.network, net);
+        assert_eq!(model.metadata["sizes"], "5,4,3");
+        assert_eq!(model.metadata["training"], "{\"eta\":3}");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn damaged_files_are_refused_with_a_reason() {
+        let net: Network = Network::new(&[3, 2]).unwrap();
+        let bytes = to_bytes(&net, &BTreeMap::new()).unwrap();
+        assert!(from_bytes(&bytes[..bytes.len() - 3])
+            .unwrap_err()
+            .contains("safetensors"));
+        assert!(from_bytes(b"hello")
+            .unwrap_err()
+            .contains("not a safetensors"));
+        // The same tensors under metadata claiming sizes 3,4: the shapes disagree with it.
+        let mut lying = bytes.clone();
+        let at = lying.windows(5).position(|w| w == b"\"3,2\"").unwrap();
+        lying[at + 3] = b'4';
+        let err = from_bytes(&lying).unwrap_err();
+        assert!(
+            err.contains("shape") && err.contains("layers.2.weight"),
+            "{err}"
+        );
+    }
+}

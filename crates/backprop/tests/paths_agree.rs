@@ -1,0 +1,59 @@
+//! The mini-batch matrix path gives the same mean gradient as the per-example reference path.
+
+mod common;
+
+use backprop::{Float, Network, Workspace};
+
+fn difference<F: Float>(net: &Network<F>, m: usize, seed: u64) -> f64 {
+    let sizes = net.sizes();
+    let (xs, ys) = common::examples::<F>(m, sizes[0], sizes[sizes.len() - 1], seed);
+    let reference = net.mean_gradient_per_example(xs.view(), ys.view()).unwrap();
+    let mut ws = Workspace::new(net, m + 3); // a workspace larger than the batch, as for a last, short batch
+    let fast = net.mean_gradient(xs.view(), ys.view(), &mut ws).unwrap();
+    reference.relative_difference(fast)
+}
+
+#[test]
+fn matrix_path_matches_reference_in_f64_and_f32() {
+    for (k, (hidden, output, cost)) in common::valid_combinations().into_iter().enumerate() {
+        let seed = 7 + k as u64;
+        let sizes = [13, 9, 7, 4];
+        let net64 = common::network::<f64>(&sizes, hidden, output, cost, seed);
+        let net32 = common::network::<f32>(&sizes, hidden, output, cost, seed);
+        for m in [1, 5, 32] {
+            let d64 = difference(&net64, m, seed);
+            let d32 = difference(&net32, m, seed);
+            assert!(d64 <= 1e-12, "f64 {hidden}/{output}/{cost} m={m}: {d64:e}");
+            assert!(d32 <= 1e-5, "f32 {hidden}/{output}/{cost} m={m}: {d32:e}");
+        }
+    }
+}
+
+#[test]
+fn matrix_path_matches_reference_on_the_lectures_network() {
+    let net: Network<f64> = Network::builder(&[784, 30, 10]).seed(3).build().unwrap();
+    assert!(difference(&net, 10, 1) <= 1e-12);
+}
+
+#[test]
+fn a_workspace_is_reused_across_batch_sizes() {
+    let net = common::network::<f64>(
+        &[6, 5, 3],
+        Default::default(),
+        Default::default(),
+        Default::default(),
+        1,
+    );
+    let mut ws = Workspace::new(&net, 8);
+    for m in [8, 3, 8, 1] {
+        let (xs, ys) = common::examples::<f64>(m, 6, 3, m as u64);
+        let reference = net.mean_gradient_per_example(xs.view(), ys.view()).unwrap();
+        let fast = net.mean_gradient(xs.view(), ys.view(), &mut ws).unwrap();
+        assert!(reference.relative_difference(fast) <= 1e-12);
+    }
+    let (xs, ys) = common::examples::<f64>(9, 6, 3, 0);
+    assert!(
+        net.mean_gradient(xs.view(), ys.view(), &mut ws).is_err(),
+        "9 rows do not fit 8"
+    );
+}

@@ -1,0 +1,182 @@
+//! SGD on real digits, reproducibility, and refused settings.
+
+use backprop::{data::mnist_10k, set_threads, Dataset, Error, Init, Network, Sgd};
+
+fn weights_bytes(net: &Network<f32>) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    for l in 2..=net.num_layers() {
+        net.weights(l)
+            .iter()
+            .chain(net.biases(l).iter())
+            .for_each(|v| bytes.extend(v.to_le_bytes()));
+    }
+    bytes
+}
+
+/// The lecture's recipe on the embedded digits: ≥ 90% on the last 2,000 within 10 epochs.
+/// (Peers on the same split, 30 epochs: NumPy 91.8–92.2%, PyTorch 91.6%, candle 91.2–91.7%.)
+#[test]
+fn lecture_network_learns_real_digits() {
+    let (train, test) = mnist_10k().unwrap().split_at(8000);
+    assert_eq!((train.len(), test.len()), (8000, 2000));
+    let mut net: Network = Network::new(&[784, 30, 10]).unwrap();
+    let sgd = Sgd {
+        epochs: 10,
+        batch_size: 10,
+        eta: 3.0,
+        seed: 0,
+    };
+    let reports = net.train(&train, Some(&test), &sgd).unwrap();
+    let best = reports
+        .iter()
+        .map(|r| r.test.as_ref().unwrap().accuracy())
+        .fold(0.0, f64::max);
+    let last = reports.last().unwrap();
+    assert!(best >= 0.90, "best test accuracy {best}");
+    assert!(
+        last.train_cost < reports[0].train_cost,
+        "training cost should fall"
+    );
+    assert_eq!(reports.len(), 10);
+}
+
+fn small_data() -> (Dataset, Dataset) {
+    mnist_10k().unwrap().split_at(600)
+}
+
+#[test]
+fn one_seed_gives_identical_bytes_whatever_the_threads() {
+    let (train, _) = small_data();
+    let run = |threads: usize| {
+        set_threads(threads);
+        let mut net: Network = Network::builder(&[784, 256, 10])
+            .init(Init::Scaled)
+            .seed(4)
+            .build()
+            .unwrap();
+        // 2·100·784·256 ≈ 40 MFLOP per product: large enough to be split between threads.
+        net.train(
+            &train,
+            None,
+            &Sgd {
+                epochs: 2,
+                batch_size: 100,
+                eta: 0.5,
+                seed: 9,
+            },
+        )
+        .unwrap();
+        weights_bytes(&net)
+    };
+    let one = run(1);
+    assert_eq!(one, run(1));
+    assert_eq!(one, run(2));
+    set_threads(1);
+    let mut other: Network = Network::builder(&[784, 256, 10])
+        .init(Init::Scaled)
+        .seed(4)
+        .build()
+        .unwrap();
+    other
+        .train(
+            &train,
+            None,
+            &Sgd {
+                epochs: 2,
+                batch_size: 100,
+                eta: 0.5,
+                seed: 10,
+            },
+        )
+        .unwrap();
+    assert_ne!(
+        one,
+        weights_bytes(&other),
+        "another shuffle seed gives other weights"
+    );
+}
+
+#[test]
+fn divergence_is_reported_with_the_learning_rate() {
+    let (train, _) = small_data();
+    let mut net: Network = Network::builder(&[784, 30, 10])
+        .hidden(backprop::Activation::Identity)
+        .output(backprop::Activation::Identity)
+        .build()
+        .unwrap();
+    let err = net
+        .train(
+            &train,
+            None,
+            &Sgd {
+                epochs: 3,
+                batch_size: 10,
+                eta: 1e6,
+                seed: 0,
+            },
+        )
+        .unwrap_err();
+    assert!(matches!(err, Error::Diverged { .. }), "{err}");
+    assert!(err.to_string().contains("smaller learning rate"));
+}
+
+#[test]
+fn bad_settings_and_shapes_are_refused() {
+    let (train, _) = small_data();
+    let mut net: Network = Network::new(&[784, 30, 10]).unwrap();
+    for sgd in [
+        Sgd {
+            epochs: 0,
+            ..Sgd::default()
+        },
+        Sgd {
+            batch_size: 0,
+            ..Sgd::default()
+        },
+        Sgd {
+            eta: 0.0,
+            ..Sgd::default()
+        },
+        Sgd {
+            eta: f64::NAN,
+            ..Sgd::default()
+        },
+    ] {
+        assert!(matches!(
+            net.train(&train, None, &sgd),
+            Err(Error::InvalidSetting(_))
+        ));
+    }
+    let mut narrow: Network = Network::new(&[100, 10]).unwrap();
+    let err = narrow
+        .train(&train, None, &Sgd::default())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("784") && err.contains("100"), "{err}");
+    let mut few_outputs: Network = Network::new(&[784, 5]).unwrap();
+    assert!(few_outputs
+        .train(&train, None, &Sgd::default())
+        .unwrap_err()
+        .to_string()
+        .contains("out of range"));
+}
+
+#[test]
+fn the_last_mini_batch_may_be_smaller() {
+    let (train, _) = mnist_10k().unwrap().split_at(25);
+    let mut net: Network = Network::new(&[784, 10, 10]).unwrap();
+    let reports = net
+        .train(
+            &train,
+            Some(&train),
+            &Sgd {
+                epochs: 1,
+                batch_size: 10,
+                eta: 1.0,
+                seed: 0,
+            },
+        )
+        .unwrap();
+    assert_eq!(reports[0].test.as_ref().unwrap().total, 25);
+    assert!(reports[0].train_cost.is_finite());
+}
