@@ -1,17 +1,41 @@
-//! The `backprop` command (minimal for now): trains the lecture's network on the embedded digits.
+//! The `backprop` command. See `backprop --help`.
+
+mod cli;
+mod commands;
+mod data_source;
+mod download;
+mod error;
+
+use clap::Parser;
+use cli::{Cli, Command, TrainArgs};
+use error::CliResult;
+
+fn run(cli: Cli) -> CliResult<()> {
+    match cli.command {
+        None => commands::train::run(&TrainArgs::default()),
+        Some(Command::Train(args)) => commands::train::run(&args),
+        Some(Command::Evaluate(args)) => commands::evaluate::run(&args),
+        Some(Command::Predict(args)) => commands::predict::run(&args),
+        Some(Command::Info(args)) => commands::info::run(&args),
+    }
+}
 
 fn main() {
-    let run = || -> backprop::Result<()> {
-        let (train, test) = backprop::data::mnist_10k()?.split_at(8000);
-        let mut net: backprop::Network = backprop::Network::new(&[784, 30, 10])?;
-        for r in net.train(&train, Some(&test), &backprop::Sgd::default())? {
-            let t = r.test.expect("test data given");
-            println!("Epoch {}: {} / {}", r.epoch - 1, t.correct, t.total);
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if e.use_stderr() => {
+            // clap's message, first line only: `error: invalid value 'x' for '--eta <ETA>': …`.
+            let text = e.to_string();
+            eprintln!(
+                "{}",
+                text.lines().next().unwrap_or("error: invalid command line")
+            );
+            std::process::exit(2);
         }
-        Ok(())
+        Err(e) => e.exit(), // --help, --version
     };
-    if let Err(e) = run() {
+    if let Err(e) = run(cli) {
         eprintln!("error: {e}");
-        std::process::exit(1);
+        std::process::exit(e.code);
     }
 }

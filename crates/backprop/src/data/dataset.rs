@@ -121,6 +121,32 @@ impl Dataset {
         (part(head, &self.labels[..n]), part(tail, &self.labels[n..]))
     }
 
+    /// The examples at `indices`, in that order, as a new data set.
+    pub fn select(&self, indices: &[usize]) -> Dataset {
+        let n = self.n_inputs;
+        let features = match &self.features {
+            Features::Bytes(v) => Features::Bytes(
+                indices
+                    .iter()
+                    .flat_map(|&i| v[i * n..(i + 1) * n].iter().copied())
+                    .collect(),
+            ),
+            Features::Floats(v) => Features::Floats(
+                indices
+                    .iter()
+                    .flat_map(|&i| v[i * n..(i + 1) * n].iter().copied())
+                    .collect(),
+            ),
+        };
+        let labels = indices.iter().map(|&i| self.labels[i]).collect();
+        Dataset {
+            features,
+            labels,
+            n_inputs: n,
+            n_classes: self.n_classes,
+        }
+    }
+
     /// Writes input `i` into `out` (length `n_inputs`).
     pub fn input_into<F: Float>(&self, i: usize, mut out: ArrayViewMut1<'_, F>) {
         let range = i * self.n_inputs..(i + 1) * self.n_inputs;

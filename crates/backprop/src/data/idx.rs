@@ -17,7 +17,11 @@ pub const LABELS_MAGIC: u32 = 0x0000_0801;
 /// Decompresses `bytes` when they start with the gzip magic `1f 8b`, else returns them as they are.
 pub fn maybe_gunzip(bytes: Vec<u8>) -> std::result::Result<Vec<u8>, String> {
     if bytes.starts_with(&[0x1f, 0x8b]) {
-        let mut out = Vec::new();
+        // The gzip trailer holds the decompressed size (mod 2³²): reserve it once, capped.
+        let hint = bytes.len().checked_sub(4).map_or(0, |at| {
+            u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]) as usize
+        });
+        let mut out = Vec::with_capacity(hint.min(1 << 30));
         flate2::read::MultiGzDecoder::new(&bytes[..])
             .read_to_end(&mut out)
             .map_err(|e| format!("corrupt or truncated gzip data ({e})"))?;
@@ -63,6 +67,18 @@ fn read(path: &Path) -> Result<Vec<u8>> {
     maybe_gunzip(bytes).map_err(|m| Error::data(path, m))
 }
 
+/// [`parse`], keeping the data in the buffer it came in (the header is removed in place), so a
+/// 47 MB image file is never held twice.
+fn parse_owned(
+    mut bytes: Vec<u8>,
+    magic: u32,
+) -> std::result::Result<(Vec<usize>, Vec<u8>), String> {
+    let (sizes, data) = parse(&bytes, magic)?;
+    let header = bytes.len() - data.len();
+    bytes.drain(..header);
+    Ok((sizes, bytes))
+}
+
 /// Images and labels from two IDX byte buffers (each raw or gzipped): pixels scale to `[0, 1]`,
 /// labels must be below `n_classes`. `name` names the source in error messages.
 pub fn dataset_from_idx_bytes(
@@ -72,28 +88,36 @@ pub fn dataset_from_idx_bytes(
     name: &Path,
 ) -> Result<Dataset> {
     let err = |what: &'static str| move |m: String| Error::data(name, format!("{what}: {m}"));
-    let images = maybe_gunzip(images).map_err(err("images"))?;
-    let labels = maybe_gunzip(labels).map_err(err("labels"))?;
-    let images = parse(&images, IMAGES_MAGIC).map_err(err("images"))?;
-    let labels = parse(&labels, LABELS_MAGIC).map_err(err("labels"))?;
+    let images = maybe_gunzip(images)
+        .and_then(|b| parse_owned(b, IMAGES_MAGIC))
+        .map_err(err("images"))?;
+    let labels = maybe_gunzip(labels)
+        .and_then(|b| parse_owned(b, LABELS_MAGIC))
+        .map_err(err("labels"))?;
     assemble(images, labels, n_classes, name)
 }
 
-/// Reads an images file and a labels file in IDX format (raw or gzipped).
+/// Reads an images file and a labels file in IDX format (raw or gzipped). `n_classes = 0` takes
+/// the largest label plus one.
 pub fn read_idx(images: &Path, labels: &Path, n_classes: usize) -> Result<Dataset> {
-    let (image_bytes, label_bytes) = (read(images)?, read(labels)?);
-    let parsed_images = parse(&image_bytes, IMAGES_MAGIC).map_err(|m| Error::data(images, m))?;
-    let parsed_labels = parse(&label_bytes, LABELS_MAGIC).map_err(|m| Error::data(labels, m))?;
+    let parsed_images =
+        parse_owned(read(images)?, IMAGES_MAGIC).map_err(|m| Error::data(images, m))?;
+    let parsed_labels =
+        parse_owned(read(labels)?, LABELS_MAGIC).map_err(|m| Error::data(labels, m))?;
     assemble(parsed_images, parsed_labels, n_classes, labels)
 }
 
 fn assemble(
-    images: (Vec<usize>, &[u8]),
-    labels: (Vec<usize>, &[u8]),
+    images: (Vec<usize>, Vec<u8>),
+    labels: (Vec<usize>, Vec<u8>),
     n_classes: usize,
     name: &Path,
 ) -> Result<Dataset> {
     let ((sizes, pixels), (label_sizes, label_bytes)) = (images, labels);
+    let n_classes = match n_classes {
+        0 => label_bytes.iter().max().map_or(1, |&k| usize::from(k) + 1),
+        n => n,
+    };
     if sizes[0] != label_sizes[0] {
         return Err(Error::data(
             name,
@@ -107,7 +131,7 @@ fn assemble(
         ));
     }
     let labels = label_bytes.iter().map(|&k| usize::from(k)).collect();
-    Dataset::from_bytes(pixels.to_vec(), sizes[1] * sizes[2], labels, n_classes)
+    Dataset::from_bytes(pixels, sizes[1] * sizes[2], labels, n_classes)
         .map_err(|e| Error::data(name, e.to_string()))
 }
 

@@ -1,5 +1,6 @@
-//! Data sets: the [`Dataset`] type, the IDX reader and the embedded MNIST digits.
+//! Data sets: the [`Dataset`] type, the IDX and CSV readers, and the embedded MNIST digits.
 
+pub mod csv;
 mod dataset;
 #[cfg(feature = "embedded-mnist")]
 mod embedded;

@@ -1,0 +1,63 @@
+//! `backprop evaluate`: accuracy, mean cost and confusion matrix on the test split.
+
+use crate::cli::EvaluateArgs;
+use crate::commands::load_model;
+use crate::data_source;
+use crate::error::CliResult;
+use ndarray::Array2;
+
+pub fn run(args: &EvaluateArgs) -> CliResult<()> {
+    let model = load_model(&args.model)?;
+    let splits = data_source::load(&args.data, true)?;
+    splits.test.check_fits(&model.network)?;
+    let e = model.network.evaluate(&splits.test);
+    if args.json {
+        let confusion: Vec<Vec<usize>> =
+            e.confusion.rows().into_iter().map(|r| r.to_vec()).collect();
+        let out = serde_json::json!({
+            "correct": e.correct,
+            "total": e.total,
+            "accuracy": e.accuracy(),
+            "cost": e.cost,
+            "confusion": confusion,
+        });
+        println!("{out}");
+        return Ok(());
+    }
+    println!("Model: {}", args.model.display());
+    println!("Data: {}; evaluated on the test split", splits.description);
+    println!(
+        "Accuracy: {} / {} ({:.2}%)",
+        e.correct,
+        e.total,
+        100.0 * e.accuracy()
+    );
+    println!("Mean cost: {:.6}", e.cost);
+    println!("Confusion matrix (rows: true label, columns: predicted):");
+    print!("{}", confusion_table(&e.confusion));
+    Ok(())
+}
+
+/// The matrix as a right-aligned text table with row and column labels.
+pub fn confusion_table(confusion: &Array2<usize>) -> String {
+    let width = confusion
+        .iter()
+        .map(|v| v.to_string().len())
+        .max()
+        .unwrap_or(1)
+        .max(confusion.ncols().to_string().len())
+        + 1;
+    let mut out = format!("{:>5}", "");
+    for j in 0..confusion.ncols() {
+        out += &format!("{j:>width$}");
+    }
+    out.push('\n');
+    for (k, row) in confusion.rows().into_iter().enumerate() {
+        out += &format!("{k:>5}");
+        for v in row {
+            out += &format!("{v:>width$}");
+        }
+        out.push('\n');
+    }
+    out
+}

@@ -1,0 +1,75 @@
+//! `backprop predict`: the class of one image or one test example, with the output activations.
+
+use crate::cli::PredictArgs;
+use crate::commands::load_model;
+use crate::data_source;
+use crate::error::{CliError, CliResult};
+use backprop::argmax;
+use ndarray::Array1;
+use std::path::Path;
+
+pub fn run(args: &PredictArgs) -> CliResult<()> {
+    let model = load_model(&args.model)?;
+    let net = &model.network;
+    let (x, label) = match (&args.image, args.index) {
+        (Some(path), _) => (image_input(path, net.sizes()[0])?, None),
+        (None, Some(index)) => {
+            let splits = data_source::load(&args.data, true)?;
+            splits.test.check_fits(net)?;
+            if index >= splits.test.len() {
+                return Err(CliError::input(format!(
+                    "--index {index} is out of range: the test split has {} examples",
+                    splits.test.len()
+                )));
+            }
+            (
+                splits.test.input::<f32>(index),
+                Some(splits.test.labels()[index]),
+            )
+        }
+        (None, None) => return Err(CliError::input("give --image FILE or --index N")),
+    };
+    let a = net.feedforward(x.view())?;
+    let class = argmax(a.view());
+    if args.json {
+        let mut out = serde_json::json!({ "class": class, "activations": a.to_vec() });
+        if let Some(k) = label {
+            out["label"] = k.into();
+        }
+        println!("{out}");
+        return Ok(());
+    }
+    match label {
+        Some(k) => println!("Predicted class: {class} (label {k})"),
+        None => println!("Predicted class: {class}"),
+    }
+    println!("Output activations a^(L):");
+    for (i, v) in a.iter().enumerate() {
+        println!("  {i:>3}: {v:.6}{}", if i == class { "  <" } else { "" });
+    }
+    Ok(())
+}
+
+/// An image as the network's input: grayscale, resized to a square of `n_inputs` pixels, scaled to
+/// [0, 1], and inverted when mostly light, since MNIST digits are light strokes on black.
+pub fn image_input(path: &Path, n_inputs: usize) -> CliResult<Array1<f32>> {
+    let side = (n_inputs as f64).sqrt().round() as u32;
+    if (side * side) as usize != n_inputs {
+        return Err(CliError::input(format!(
+            "the model's first layer has {n_inputs} inputs, which is not a square image"
+        )));
+    }
+    let img = image::open(path)
+        .map_err(|e| CliError::input(format!("{}: cannot read the image ({e})", path.display())))?;
+    let gray = image::imageops::resize(
+        &img.to_luma8(),
+        side,
+        side,
+        image::imageops::FilterType::Triangle,
+    );
+    let mut x: Array1<f32> = gray.pixels().map(|p| f32::from(p.0[0]) / 255.0).collect();
+    if x.mean().unwrap_or(0.0) > 0.5 {
+        x.mapv_inplace(|v| 1.0 - v);
+    }
+    Ok(x)
+}

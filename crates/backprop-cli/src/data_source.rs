@@ -1,0 +1,152 @@
+//! `--data`: turning a name or path into a training and a test split.
+
+use crate::cli::DataArgs;
+use crate::download::{self, Mirror};
+use crate::error::{CliError, CliResult};
+use backprop::data::csv::{read_csv, Scale};
+use backprop::{idx, Dataset};
+use rand::seq::SliceRandom;
+use std::path::{Path, PathBuf};
+
+/// A training split, a test split, and a short description of where they came from.
+pub struct Splits {
+    pub train: Dataset,
+    pub test: Dataset,
+    pub description: String,
+}
+
+/// The standard file names of an IDX directory (each may also be gzipped, `…ubyte.gz`).
+const TRAIN: [&str; 2] = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte"];
+const TEST: [&str; 2] = ["t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"];
+
+/// The seed of the fixed shuffle that picks a CSV file's test rows (the same for every command).
+const CSV_SPLIT_SEED: u64 = 0x5EED;
+
+/// Loads both splits of `--data`.
+pub fn load(args: &DataArgs, quiet: bool) -> CliResult<Splits> {
+    match args.data.as_str() {
+        "mnist-10k" => {
+            let (train, test) = backprop::data::mnist_10k()?.split_at(8000);
+            Ok(Splits {
+                train,
+                test,
+                description: "mnist-10k (embedded): 8,000 train, 2,000 test".into(),
+            })
+        }
+        "mnist" | "fashion-mnist" => {
+            let dir = standard_dir(args, quiet)?;
+            idx_splits(&dir, &args.data)
+        }
+        other => {
+            let path = PathBuf::from(other);
+            if path.is_dir() {
+                idx_splits(&path, other)
+            } else if path
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("csv"))
+                || path.is_file()
+            {
+                csv_splits(&path, args)
+            } else {
+                Err(CliError::input(format!(
+                    "--data `{other}`: not mnist-10k, mnist, fashion-mnist, a directory of IDX files or a .csv file"
+                )))
+            }
+        }
+    }
+}
+
+fn idx_pair(dir: &Path, names: [&str; 2]) -> CliResult<Dataset> {
+    let find = |name: &str| -> CliResult<PathBuf> {
+        [dir.join(format!("{name}.gz")), dir.join(name)]
+            .into_iter()
+            .find(|p| p.is_file())
+            .ok_or_else(|| {
+                CliError::input(format!(
+                    "{}: no {name}.gz or {name} in this directory",
+                    dir.display()
+                ))
+            })
+    };
+    Ok(idx::read_idx(&find(names[0])?, &find(names[1])?, 0)?)
+}
+
+fn idx_splits(dir: &Path, name: &str) -> CliResult<Splits> {
+    let train = idx_pair(dir, TRAIN)?;
+    let test = idx_pair(dir, TEST)?;
+    let description = format!(
+        "{name} ({}): {} train, {} test",
+        dir.display(),
+        train.len(),
+        test.len()
+    );
+    Ok(Splits {
+        train,
+        test,
+        description,
+    })
+}
+
+/// The directory holding mnist or fashion-mnist: `--data-dir`, `$BACKPROP_DATA`, Debian's
+/// package (Fashion-MNIST), then the cache, where it is downloaded when absent.
+fn standard_dir(args: &DataArgs, quiet: bool) -> CliResult<PathBuf> {
+    let name = args.data.as_str();
+    let mut bases: Vec<PathBuf> = args.data_dir.iter().cloned().collect();
+    bases.extend(std::env::var_os("BACKPROP_DATA").map(PathBuf::from));
+    let mut candidates: Vec<PathBuf> = bases
+        .iter()
+        .flat_map(|b| [b.join(name), b.clone()])
+        .collect();
+    if name == "fashion-mnist" {
+        candidates.push(PathBuf::from("/usr/share/datasets/fashion-mnist"));
+    }
+    let cache = dirs::cache_dir()
+        .unwrap_or_else(std::env::temp_dir)
+        .join("backprop")
+        .join(name);
+    candidates.push(cache.clone());
+    let complete = |dir: &PathBuf| {
+        TRAIN
+            .iter()
+            .chain(&TEST)
+            .all(|f| dir.join(format!("{f}.gz")).is_file() || dir.join(f).is_file())
+    };
+    if let Some(found) = candidates.iter().find(|d| complete(d)) {
+        return Ok(found.clone());
+    }
+    let mirror: &Mirror = if name == "mnist" {
+        &download::MNIST
+    } else {
+        &download::FASHION_MNIST
+    };
+    download::fetch(mirror, &cache, name, quiet)?;
+    Ok(cache)
+}
+
+fn csv_splits(path: &Path, args: &DataArgs) -> CliResult<Splits> {
+    let scale = args.scale.map_or(Scale::Auto, |s| Scale::Factor(s as f32));
+    let all = read_csv(path, args.label_column, scale)?;
+    let mut order: Vec<usize> = (0..all.len()).collect();
+    order.shuffle(&mut backprop::init::rng(CSV_SPLIT_SEED, 0));
+    let n_test = ((all.len() as f64) * args.test_fraction).round() as usize;
+    if n_test == 0 || n_test == all.len() {
+        return Err(CliError::input(format!(
+            "{}: {} rows cannot be split into training and test rows with --test-fraction {}",
+            path.display(),
+            all.len(),
+            args.test_fraction
+        )));
+    }
+    let (train_rows, test_rows) = order.split_at(all.len() - n_test);
+    let description = format!(
+        "{} (CSV): {} train, {} test",
+        path.display(),
+        train_rows.len(),
+        test_rows.len()
+    );
+    Ok(Splits {
+        train: all.select(train_rows),
+        test: all.select(test_rows),
+        description,
+    })
+}
