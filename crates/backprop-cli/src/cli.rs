@@ -69,7 +69,7 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
     pub batch_size: u64,
     /// Learning rate η (> 0).
-    #[arg(long, default_value_t = 3.0, value_parser = parse_eta)]
+    #[arg(long, default_value_t = 3.0, value_parser = parse_eta, allow_hyphen_values = true)]
     pub eta: f64,
     /// Seed of the initial weights and of the shuffles.
     #[arg(long, default_value_t = 0)]
