@@ -34,6 +34,7 @@ fn main() -> backprop::Result<()> {
         batch_size,
         eta,
         seed: 0,
+        ..Sgd::default()
     };
     for r in net.train(&train, Some(&test), &sgd)? {
         let t = r.test.expect("test data given");

@@ -11,6 +11,7 @@
 
 use crate::{matmul, Error, Float, Gradient, Layers, Network, Result};
 use ndarray::{s, Array2, ArrayView2, ArrayViewMut2, Axis};
+use rand::RngExt;
 
 /// Work buffers of the matrix path for mini-batches of up to `capacity` examples.
 #[derive(Clone, Debug)]
@@ -25,6 +26,8 @@ pub struct Workspace<F: Float = f32> {
     delta: Layers<Array2<F>>,
     /// The mean gradient of the last mini-batch.
     gradient: Gradient<F>,
+    /// With dropout: `M ∘ σ'(Z^(l))` of each hidden layer (see [`Network::forward_batch_dropout`]).
+    dropout: Option<Layers<Array2<F>>>,
 }
 
 impl<F: Float> Workspace<F> {
@@ -45,6 +48,7 @@ impl<F: Float> Workspace<F> {
             a: per_layer(),
             delta: per_layer(),
             gradient: Gradient::zeros(net),
+            dropout: None,
         }
     }
 
@@ -73,11 +77,55 @@ impl<F: Float> Workspace<F> {
     pub fn gradient(&self) -> &Gradient<F> {
         &self.gradient
     }
+
+    /// The same, to add penalty terms to it.
+    pub fn gradient_mut(&mut self) -> &mut Gradient<F> {
+        &mut self.gradient
+    }
 }
 
 impl<F: Float> Network<F> {
     /// Step 2 for the first `m` examples in `ws`: `A^(l) = σ(A^(l-1) (W^(l))ᵀ + 1 (b^(l))ᵀ)`.
     pub fn forward_batch(&self, ws: &mut Workspace<F>, m: usize) {
+        ws.dropout = None;
+        self.forward_layers(ws, m, None);
+    }
+
+    /// Step 2 with inverted dropout on the hidden layers, for training: each hidden neuron of each
+    /// example is dropped (`a = 0`) with probability `p` and the kept ones are scaled by
+    /// `1/(1 − p)`, so that no scaling is needed at evaluation. [`Network::backward_batch`] then
+    /// sends `δ` only through the kept neurons.
+    pub fn forward_batch_dropout(
+        &self,
+        ws: &mut Workspace<F>,
+        m: usize,
+        p: f64,
+        rng: &mut crate::init::Rng,
+    ) {
+        let keep = F::cast(1.0 / (1.0 - p));
+        let mut masks = ws
+            .dropout
+            .take()
+            .unwrap_or_else(|| ws.a.map(|a| Array2::zeros(a.dim())));
+        for (_, mask) in masks.iter_mut().filter(|(l, _)| *l < self.num_layers()) {
+            mask.slice_mut(s![..m, ..]).mapv_inplace(|_| {
+                if rng.random::<f64>() < p {
+                    F::zero()
+                } else {
+                    keep
+                }
+            });
+        }
+        self.forward_layers(ws, m, Some(&mut masks));
+        ws.dropout = Some(masks);
+    }
+
+    fn forward_layers(
+        &self,
+        ws: &mut Workspace<F>,
+        m: usize,
+        mut masks: Option<&mut Layers<Array2<F>>>,
+    ) {
         let Workspace { x, a, .. } = ws;
         for l in 2..=self.num_layers() {
             let (a_prev, a_l) = if l == 2 {
@@ -95,7 +143,11 @@ impl<F: Float> Network<F> {
                 F::one(),
                 z.view_mut(),
             ); // += A Wᵀ
-            self.activation(l).sigma_rows_in_place(z); // A^(l) = σ(Z^(l))
+            self.activation(l).sigma_rows_in_place(z.view_mut()); // A^(l) = σ(Z^(l))
+            if let (Some(masks), true) = (masks.as_deref_mut(), l < self.num_layers()) {
+                self.activation(l)
+                    .apply_dropout(z, masks[l].slice_mut(s![..m, ..]));
+            }
         }
     }
 
@@ -110,6 +162,7 @@ impl<F: Float> Network<F> {
             a,
             delta,
             gradient,
+            dropout,
         } = ws;
         let y = y.slice(s![..m, ..]);
         let cost = self.cost().total(a[big_l].slice(s![..m, ..]), y);
@@ -154,8 +207,12 @@ impl<F: Float> Network<F> {
                     F::zero(),
                     delta_prev.view_mut(),
                 );
-                self.activation(l - 1)
-                    .times_sigma_prime_of_a(delta_prev, a_prev);
+                match dropout {
+                    Some(masks) => delta_prev *= &masks[l - 1].slice(s![..m, ..]), // M ∘ σ'(Z)
+                    None => self
+                        .activation(l - 1)
+                        .times_sigma_prime_of_a(delta_prev, a_prev),
+                }
             }
         }
         cost

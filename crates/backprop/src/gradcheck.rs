@@ -11,6 +11,7 @@
 //! difference there); the check reports it as a large error on the affected entries.
 
 use crate::init;
+use crate::regularization::Regularization;
 use crate::{Error, Network, Result};
 use ndarray::{ArrayView2, Zip};
 use rand::seq::index::sample;
@@ -27,6 +28,10 @@ pub struct GradCheckOptions {
     pub max_per_layer: Option<usize>,
     /// The seed of the subset (default 0).
     pub seed: u64,
+    /// L2/L1 penalties included in the cost and in the gradient (default none).
+    pub regularization: Regularization,
+    /// The training-set size `n` of the penalties `(λ/2n) Σ w²`, `(λ₁/n) Σ |w|` (default 1).
+    pub n: usize,
 }
 
 impl Default for GradCheckOptions {
@@ -36,6 +41,8 @@ impl Default for GradCheckOptions {
             floor: 1e-6,
             max_per_layer: None,
             seed: 0,
+            regularization: Regularization::default(),
+            n: 1,
         }
     }
 }
@@ -110,13 +117,15 @@ pub fn gradient_check(
             ys.nrows()
         )));
     }
-    let gradient = net.mean_gradient_per_example(xs, ys)?;
+    let mut gradient = net.mean_gradient_per_example(xs, ys)?;
+    let penalty = options.regularization;
+    penalty.add_gradient(net, options.n, &mut gradient);
     let mean_cost = |net: &Network<f64>| -> f64 {
         let total: f64 = Zip::from(xs.rows()).and(ys.rows()).fold(0.0, |sum, x, y| {
             let a = net.feedforward(x).expect("input width checked above");
             sum + net.cost().value(a.view(), y)
         });
-        total / xs.nrows() as f64
+        total / xs.nrows() as f64 + penalty.cost(net, options.n)
     };
     let h = options.step;
     let mut probe = net.clone();

@@ -31,7 +31,7 @@
 //! let inputs = vec![0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0];
 //! let data = Dataset::from_floats(inputs, 2, vec![0, 1, 1, 0], 2).unwrap();
 //! let mut net: Network = Network::builder(&[2, 4, 2]).seed(1).build().unwrap();
-//! let sgd = Sgd { epochs: 2000, batch_size: 4, eta: 3.0, seed: 1 };
+//! let sgd = Sgd::plain(2000, 4, 3.0, 1); // epochs, mini-batch size, η, seed
 //! let reports = net.train(&data, Some(&data), &sgd).unwrap();
 //! let last = reports.last().unwrap().test.as_ref().unwrap();
 //! assert_eq!(last.correct, 4); // every example classified right
@@ -44,6 +44,7 @@
 pub mod activation;
 pub mod backprop;
 mod batch;
+pub mod checkpoint;
 pub mod cost;
 pub mod data;
 mod error;
@@ -56,6 +57,9 @@ mod layers;
 mod matmul;
 pub mod model_file;
 mod network;
+pub mod optimizer;
+pub mod regularization;
+pub mod schedule;
 mod sgd;
 
 pub use activation::Activation;
@@ -74,4 +78,7 @@ pub use init::Init;
 pub use layers::Layers;
 pub use matmul::{set_threads, threads, PARALLEL_MIN_FLOP};
 pub use network::{Architecture, Network, NetworkBuilder};
-pub use sgd::{EpochReport, Observer, Sgd};
+pub use optimizer::{Optimizer, OptimizerState};
+pub use regularization::Regularization;
+pub use schedule::Schedule;
+pub use sgd::{Best, EpochReport, Observer, Outcome, Sgd, Trainer};

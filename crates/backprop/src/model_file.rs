@@ -11,7 +11,7 @@
 //! over the target, so a crash never leaves a half-written model. Loading checks every tensor's
 //! presence, type and shape against the metadata.
 
-use crate::{Activation, Architecture, Cost, Error, Float, Network, Result};
+use crate::{Activation, Architecture, Cost, Error, Float, Layers, Network, Result};
 use ndarray::{Array1, Array2};
 use safetensors::{Dtype, SafeTensors};
 use std::collections::{BTreeMap, HashMap};
@@ -42,55 +42,70 @@ pub fn bias_name(l: usize) -> String {
     format!("layers.{l}.bias")
 }
 
-fn le_bytes(values: impl Iterator<Item = f32>) -> Vec<u8> {
-    values.flat_map(f32::to_le_bytes).collect()
-}
-
-/// The safetensors bytes of `net` (in `f32`) with its metadata and `extra` entries.
-pub fn to_bytes<F: Float>(net: &Network<F>, extra: &BTreeMap<String, String>) -> Result<Vec<u8>> {
+/// The standard metadata entries of a network: format, version, sizes, activations, cost.
+pub fn standard_metadata<F: Float>(net: &Network<F>) -> BTreeMap<String, String> {
     let arch = net.architecture();
-    let mut metadata: HashMap<String, String> = extra.clone().into_iter().collect();
     let sizes = arch
         .sizes
         .iter()
         .map(usize::to_string)
         .collect::<Vec<_>>()
         .join(",");
-    for (k, v) in [
+    [
         ("format", FORMAT.to_string()),
         ("format_version", FORMAT_VERSION.to_string()),
         ("sizes", sizes),
         ("hidden_activation", arch.hidden.name().to_string()),
         ("output_activation", arch.output.name().to_string()),
         ("cost", arch.cost.name().to_string()),
-    ] {
-        metadata.insert(k.to_string(), v);
-    }
-    let mut buffers = Vec::new();
-    for l in 2..=net.num_layers() {
-        let w = net.weights(l);
-        let b = net.biases(l);
-        buffers.push((
-            weight_name(l),
-            vec![w.nrows(), w.ncols()],
-            le_bytes(w.iter().map(|v| v.as_f64() as f32)),
-        ));
-        buffers.push((
-            bias_name(l),
-            vec![b.len()],
-            le_bytes(b.iter().map(|v| v.as_f64() as f32)),
-        ));
-    }
-    let views = buffers
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect()
+}
+
+/// Safetensors bytes of `f32` tensors `(name, shape, values)` with `metadata`.
+pub fn tensors_to_bytes(
+    tensors: &[(String, Vec<usize>, Vec<f32>)],
+    metadata: BTreeMap<String, String>,
+) -> Result<Vec<u8>> {
+    let data: Vec<Vec<u8>> = tensors
         .iter()
-        .map(|(name, shape, data)| {
-            let view = safetensors::tensor::TensorView::new(Dtype::F32, shape.clone(), data)
+        .map(|(_, _, v)| v.iter().flat_map(|x| x.to_le_bytes()).collect())
+        .collect();
+    let views = tensors
+        .iter()
+        .zip(&data)
+        .map(|((name, shape, _), bytes)| {
+            let view = safetensors::tensor::TensorView::new(Dtype::F32, shape.clone(), bytes)
                 .map_err(|e| Error::InvalidSetting(format!("tensor {name}: {e}")))?;
             Ok((name.clone(), view))
         })
         .collect::<Result<Vec<_>>>()?;
+    let metadata: HashMap<String, String> = metadata.into_iter().collect();
     safetensors::serialize(views, Some(metadata))
-        .map_err(|e| Error::InvalidSetting(format!("cannot serialise the model: {e}")))
+        .map_err(|e| Error::InvalidSetting(format!("cannot serialise: {e}")))
+}
+
+/// The safetensors bytes of `net` (in `f32`) with its metadata and `extra` entries.
+pub fn to_bytes<F: Float>(net: &Network<F>, extra: &BTreeMap<String, String>) -> Result<Vec<u8>> {
+    let mut tensors = Vec::new();
+    for l in 2..=net.num_layers() {
+        let (w, b) = (net.weights(l), net.biases(l));
+        tensors.push((
+            weight_name(l),
+            vec![w.nrows(), w.ncols()],
+            w.iter().map(|v| v.as_f64() as f32).collect(),
+        ));
+        tensors.push((
+            bias_name(l),
+            vec![b.len()],
+            b.iter().map(|v| v.as_f64() as f32).collect(),
+        ));
+    }
+    let mut metadata = extra.clone();
+    metadata.extend(standard_metadata(net));
+    tensors_to_bytes(&tensors, metadata)
 }
 
 /// Writes `bytes` to `path` atomically: a temporary file beside it, flushed, then renamed.
@@ -136,6 +151,53 @@ pub fn load(path: &Path) -> Result<Model> {
 
 /// Parses the bytes of a model file; the error is a one-line description.
 pub fn from_bytes(bytes: &[u8]) -> std::result::Result<Model, String> {
+    parse(bytes, FORMAT)
+}
+
+/// Weights and biases of every layer, read from a file.
+pub type LayerTensors = (Layers<Array2<f32>>, Layers<Array1<f32>>);
+
+/// Tensors `{prefix}layers.{l}.weight` and `.bias` for the given sizes, shapes checked.
+pub fn read_layers(
+    bytes: &[u8],
+    prefix: &str,
+    sizes: &[usize],
+) -> std::result::Result<LayerTensors, String> {
+    let tensors =
+        SafeTensors::deserialize(bytes).map_err(|e| format!("not a safetensors file ({e})"))?;
+    let read = |name: &str, shape: &[usize]| -> std::result::Result<Vec<f32>, String> {
+        let t = tensors
+            .tensor(name)
+            .map_err(|_| format!("tensor `{name}` is missing"))?;
+        if t.dtype() != Dtype::F32 {
+            return Err(format!("tensor `{name}` is {:?}, expected F32", t.dtype()));
+        }
+        if t.shape() != shape {
+            return Err(format!(
+                "tensor `{name}` has shape {:?} but the sizes {sizes:?} need {shape:?}",
+                t.shape()
+            ));
+        }
+        Ok(t.data()
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+            .collect())
+    };
+    let (mut weights, mut biases) = (Vec::new(), Vec::new());
+    for l in 2..=sizes.len() {
+        let (n_out, n_in) = (sizes[l - 1], sizes[l - 2]);
+        let w = read(&format!("{prefix}{}", weight_name(l)), &[n_out, n_in])?;
+        weights.push(Array2::from_shape_vec((n_out, n_in), w).map_err(|e| e.to_string())?);
+        biases.push(Array1::from_vec(read(
+            &format!("{prefix}{}", bias_name(l)),
+            &[n_out],
+        )?));
+    }
+    Ok((Layers::from_vec(weights), Layers::from_vec(biases)))
+}
+
+/// Parses a file whose `format` entry must be `format` (a model file or a checkpoint).
+pub(crate) fn parse(bytes: &[u8], format: &str) -> std::result::Result<Model, String> {
     let (_, header) =
         SafeTensors::read_metadata(bytes).map_err(|e| format!("not a safetensors file ({e})"))?;
     let metadata: BTreeMap<String, String> = header
@@ -147,11 +209,11 @@ pub fn from_bytes(bytes: &[u8]) -> std::result::Result<Model, String> {
     let get = |key: &str| {
         metadata
             .get(key)
-            .ok_or_else(|| format!("metadata has no `{key}` entry: not a backprop model"))
+            .ok_or_else(|| format!("metadata has no `{key}` entry: not a {format} file"))
     };
-    if get("format")? != FORMAT {
+    if get("format")? != format {
         return Err(format!(
-            "metadata `format` is `{}`, not `{FORMAT}`",
+            "metadata `format` is `{}`, not `{format}`",
             get("format")?
         ));
     }
@@ -181,35 +243,13 @@ pub fn from_bytes(bytes: &[u8]) -> std::result::Result<Model, String> {
         cost,
     };
     architecture.validate().map_err(|e| e.to_string())?;
-    let tensors =
-        SafeTensors::deserialize(bytes).map_err(|e| format!("not a safetensors file ({e})"))?;
-    let read = |name: &str, shape: &[usize]| -> std::result::Result<Vec<f32>, String> {
-        let t = tensors
-            .tensor(name)
-            .map_err(|_| format!("tensor `{name}` is missing"))?;
-        if t.dtype() != Dtype::F32 {
-            return Err(format!("tensor `{name}` is {:?}, expected F32", t.dtype()));
-        }
-        if t.shape() != shape {
-            return Err(format!(
-                "tensor `{name}` has shape {:?} but the sizes {sizes:?} need {shape:?}",
-                t.shape()
-            ));
-        }
-        Ok(t.data()
-            .chunks_exact(4)
-            .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-            .collect())
-    };
-    let (mut weights, mut biases) = (Vec::new(), Vec::new());
-    for l in 2..=sizes.len() {
-        let (n_out, n_in) = (sizes[l - 1], sizes[l - 2]);
-        let w = read(&weight_name(l), &[n_out, n_in])?;
-        weights.push(Array2::from_shape_vec((n_out, n_in), w).map_err(|e| e.to_string())?);
-        biases.push(Array1::from_vec(read(&bias_name(l), &[n_out])?));
-    }
-    let network =
-        Network::from_parameters(architecture, weights, biases).map_err(|e| e.to_string())?;
+    let (weights, biases) = read_layers(bytes, "", &sizes)?;
+    let network = Network::from_parameters(
+        architecture,
+        weights.values().to_vec(),
+        biases.values().to_vec(),
+    )
+    .map_err(|e| e.to_string())?;
     Ok(Model { network, metadata })
 }
 

@@ -1,12 +1,21 @@
-//! Stochastic gradient descent over mini-batches (the lecture's step 6), epoch by epoch.
+//! Training by stochastic gradient descent over mini-batches (the lecture's step 6), epoch by
+//! epoch, with the usual improvements: momentum, Adam, L2/L1, dropout, learning-rate schedules,
+//! early stopping on a validation split, and checkpoints to stop and resume.
+//!
+//! Every random choice is drawn from a stream named by the seed and its position (the shuffle of
+//! epoch `e`, the dropout masks of mini-batch `k` of epoch `e`), so a run stopped after any
+//! mini-batch and resumed from its [`Trainer`] state gives the same bits as a run never stopped.
 
 use crate::init;
+use crate::optimizer::{Optimizer, OptimizerState};
+use crate::regularization::Regularization;
+use crate::schedule::{Decision, Schedule};
 use crate::{Dataset, Error, Evaluation, Float, Network, Result, Workspace};
 use rand::seq::SliceRandom;
 use std::ops::ControlFlow;
 use std::time::Instant;
 
-/// The settings of plain mini-batch SGD.
+/// The settings of training.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Sgd {
     /// Passes over the training set (default 30).
@@ -15,8 +24,19 @@ pub struct Sgd {
     pub batch_size: usize,
     /// `η`, the learning rate (default 3.0).
     pub eta: f64,
-    /// The seed of the shuffle before each epoch (default 0).
+    /// The seed of the shuffles and dropout masks (default 0).
     pub seed: u64,
+    /// The update rule (default plain gradient descent, the lecture's).
+    pub optimizer: Optimizer,
+    /// L2 / L1 weight penalties (default none).
+    pub regularization: Regularization,
+    /// How η changes between epochs (default constant).
+    pub schedule: Schedule,
+    /// The probability `p` of dropping a hidden neuron during training (default 0: no dropout).
+    pub dropout: f64,
+    /// Stop when the validation accuracy has not improved for this many epochs, and keep the
+    /// best network (default: never).
+    pub early_stop: Option<usize>,
 }
 
 impl Default for Sgd {
@@ -26,30 +46,81 @@ impl Default for Sgd {
             batch_size: 10,
             eta: 3.0,
             seed: 0,
+            optimizer: Optimizer::Sgd,
+            regularization: Regularization::default(),
+            schedule: Schedule::Constant,
+            dropout: 0.0,
+            early_stop: None,
         }
     }
 }
 
 impl Sgd {
-    /// Refuses `epochs = 0`, `batch_size = 0` and an `η` that is not a finite positive number.
+    /// The lecture's plain SGD with these numbers.
+    pub fn plain(epochs: usize, batch_size: usize, eta: f64, seed: u64) -> Self {
+        Sgd {
+            epochs,
+            batch_size,
+            eta,
+            seed,
+            ..Sgd::default()
+        }
+    }
+
+    /// Refuses settings out of range.
     pub fn validate(&self) -> Result<()> {
+        let bad = |m: String| Err(Error::InvalidSetting(m));
         if self.epochs == 0 {
-            return Err(Error::InvalidSetting(
-                "the number of epochs must be at least 1".into(),
-            ));
+            return bad("the number of epochs must be at least 1".into());
         }
         if self.batch_size == 0 {
-            return Err(Error::InvalidSetting(
-                "the mini-batch size must be at least 1".into(),
-            ));
+            return bad("the mini-batch size must be at least 1".into());
         }
         if !(self.eta.is_finite() && self.eta > 0.0) {
-            return Err(Error::InvalidSetting(format!(
+            return bad(format!(
                 "the learning rate η must be a finite number > 0, got {}",
                 self.eta
-            )));
+            ));
         }
-        Ok(())
+        if !(0.0..1.0).contains(&self.dropout) {
+            return bad(format!(
+                "the dropout probability must be in [0, 1), got {}",
+                self.dropout
+            ));
+        }
+        let r = &self.regularization;
+        if !(r.l2 >= 0.0 && r.l2.is_finite() && r.l1 >= 0.0 && r.l1.is_finite()) {
+            return bad(format!(
+                "λ must be finite and ≥ 0, got L2 {} and L1 {}",
+                r.l2, r.l1
+            ));
+        }
+        match self.optimizer {
+            Optimizer::Momentum { mu } | Optimizer::Nesterov { mu }
+                if !(0.0..1.0).contains(&mu) =>
+            {
+                bad(format!("the momentum μ must be in [0, 1), got {mu}"))
+            }
+            Optimizer::Adam {
+                beta1,
+                beta2,
+                epsilon,
+            } if !((0.0..1.0).contains(&beta1)
+                && (0.0..1.0).contains(&beta2)
+                && epsilon > 0.0
+                && epsilon.is_finite()) =>
+            {
+                bad(format!(
+                    "Adam needs 0 ≤ β₁, β₂ < 1 and ε > 0, got {beta1}, {beta2}, {epsilon}"
+                ))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Whether a validation split is needed (early stopping, halve-on-plateau).
+    pub fn needs_validation(&self) -> bool {
+        self.early_stop.is_some() || matches!(self.schedule, Schedule::HalveOnPlateau { .. })
     }
 }
 
@@ -59,19 +130,27 @@ pub struct EpochReport {
     /// The epoch number, from 1.
     pub epoch: usize,
     /// The mean cost of the training examples, each taken when its mini-batch was processed
-    /// (before that mini-batch's update), so it costs no extra pass over the data.
+    /// (before that mini-batch's update, so it costs no extra pass), plus the L2/L1 penalty of
+    /// the weights at the end of the epoch.
     pub train_cost: f64,
     /// Seconds spent training (shuffling, mini-batches, updates); evaluation excluded.
     pub train_seconds: f64,
+    /// η used in this epoch.
+    pub eta: f64,
+    /// Cost and accuracy on the validation split, when there is one.
+    pub validation: Option<Evaluation>,
     /// Cost and accuracy on the test data, when given.
     pub test: Option<Evaluation>,
 }
 
 /// Watches training: called after each mini-batch and each epoch.
 pub trait Observer {
-    /// After mini-batch `done` of `total` in the current epoch.
-    fn batch_done(&mut self, _done: usize, _total: usize) {}
-    /// After each epoch; `ControlFlow::Break` stops training after this epoch.
+    /// After mini-batch `done` of `total` in the current epoch; `Break` stops training right
+    /// there (the [`Trainer`] state is then ready to be saved and resumed).
+    fn batch_done(&mut self, _done: usize, _total: usize) -> ControlFlow<()> {
+        ControlFlow::Continue(())
+    }
+    /// After each epoch; `Break` stops training after this epoch.
     fn epoch_done(&mut self, _report: &EpochReport) -> ControlFlow<()> {
         ControlFlow::Continue(())
     }
@@ -80,8 +159,248 @@ pub trait Observer {
 /// An observer that watches nothing.
 impl Observer for () {}
 
+/// The best network seen on the validation split.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Best<F: Float> {
+    /// Its epoch.
+    pub epoch: usize,
+    /// Its validation accuracy.
+    pub accuracy: f64,
+    /// The network after that epoch.
+    pub network: Network<F>,
+}
+
+/// Why [`Trainer::run`] returned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Every epoch ran.
+    Finished,
+    /// Early stopping, or η below η₀/128: the network is the best one on validation.
+    Stopped,
+    /// The observer asked to stop (e.g. Ctrl-C) after a mini-batch or an epoch.
+    Interrupted,
+}
+
+/// Training in progress: the network, the optimizer's memory and where training stands.
+/// Everything in it is what a checkpoint saves.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Trainer<F: Float = f32> {
+    /// The settings.
+    pub settings: Sgd,
+    /// The network being trained.
+    pub network: Network<F>,
+    /// Velocities and moments.
+    pub optimizer_state: OptimizerState<F>,
+    /// Epochs completed.
+    pub epoch: usize,
+    /// Mini-batches completed in the epoch under way (0 between epochs).
+    pub batch: usize,
+    /// Summed cost of those mini-batches, and their training seconds.
+    pub partial: (f64, f64),
+    /// η now.
+    pub eta: f64,
+    /// Epochs since the validation accuracy last improved.
+    pub epochs_without_improvement: usize,
+    /// The best network on validation so far.
+    pub best: Option<Best<F>>,
+    /// One report per completed epoch.
+    pub reports: Vec<EpochReport>,
+}
+
+impl<F: Float> Trainer<F> {
+    /// A trainer at epoch 0.
+    pub fn new(network: Network<F>, settings: Sgd) -> Result<Self> {
+        settings.validate()?;
+        let optimizer_state = OptimizerState::new(&network, &settings.optimizer);
+        let eta = settings.eta;
+        Ok(Trainer {
+            settings,
+            network,
+            optimizer_state,
+            epoch: 0,
+            batch: 0,
+            partial: (0.0, 0.0),
+            eta,
+            epochs_without_improvement: 0,
+            best: None,
+            reports: Vec::new(),
+        })
+    }
+
+    /// The order of the training examples in epoch `epoch` (from 1): a seeded shuffle.
+    fn order(&self, epoch: usize, n: usize) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..n).collect();
+        order.shuffle(&mut init::rng(self.settings.seed, 1 + epoch as u64));
+        order
+    }
+
+    /// Trains until `settings.epochs` epochs are done, training stops early, or `observer`
+    /// interrupts. `validation` (taken from the training data, never the test data) drives early
+    /// stopping and halve-on-plateau; `test` is only reported.
+    pub fn run(
+        &mut self,
+        train: &Dataset,
+        validation: Option<&Dataset>,
+        test: Option<&Dataset>,
+        observer: &mut dyn Observer,
+    ) -> Result<Outcome> {
+        self.settings.validate()?;
+        for data in [Some(train), validation, test].into_iter().flatten() {
+            data.check_fits(&self.network)?;
+        }
+        if train.is_empty() {
+            return Err(Error::InvalidSetting("the training set is empty".into()));
+        }
+        if self.settings.needs_validation() && validation.is_none_or(Dataset::is_empty) {
+            return Err(Error::InvalidSetting(
+                "early stopping and halve-on-plateau need a validation split".into(),
+            ));
+        }
+        let mut ws = Workspace::new(&self.network, self.settings.batch_size.min(train.len()));
+        while self.epoch < self.settings.epochs {
+            if self.run_epoch(train, &mut ws, observer).is_break() {
+                return Ok(Outcome::Interrupted);
+            }
+            let report = self.finish_epoch(train, validation, test)?;
+            let flow = observer.epoch_done(&report);
+            self.reports.push(report);
+            if self.should_stop() {
+                self.restore_best();
+                return Ok(Outcome::Stopped);
+            }
+            if flow.is_break() {
+                return Ok(Outcome::Interrupted);
+            }
+        }
+        if self.settings.early_stop.is_some() {
+            self.restore_best();
+        }
+        Ok(Outcome::Finished)
+    }
+
+    /// The mini-batches of the current epoch from `self.batch` on; `Break` if interrupted.
+    fn run_epoch(
+        &mut self,
+        train: &Dataset,
+        ws: &mut Workspace<F>,
+        observer: &mut dyn Observer,
+    ) -> ControlFlow<()> {
+        let epoch = self.epoch + 1;
+        let start = Instant::now();
+        let order = self.order(epoch, train.len());
+        let total = order.len().div_ceil(self.settings.batch_size);
+        let eta = F::cast(self.eta);
+        for (k, batch) in order
+            .chunks(self.settings.batch_size)
+            .enumerate()
+            .skip(self.batch)
+        {
+            let m = batch.len();
+            train.inputs_into(batch, ws.inputs_mut(m));
+            train.targets_into(batch, ws.targets_mut(m));
+            if self.settings.dropout > 0.0 {
+                let mut rng = init::rng(
+                    self.settings.seed ^ 0xD809,
+                    ((epoch as u64) << 32) | k as u64,
+                );
+                self.network
+                    .forward_batch_dropout(ws, m, self.settings.dropout, &mut rng);
+            } else {
+                self.network.forward_batch(ws, m);
+            }
+            self.partial.0 += self.network.backward_batch(ws, m).as_f64();
+            let gradient = ws.gradient_mut();
+            self.settings
+                .regularization
+                .add_gradient(&self.network, train.len(), gradient);
+            self.network.optimizer_step(
+                ws.gradient(),
+                eta,
+                &self.settings.optimizer,
+                &mut self.optimizer_state,
+            );
+            self.batch = k + 1;
+            if observer.batch_done(k + 1, total).is_break() && k + 1 < total {
+                self.partial.1 += start.elapsed().as_secs_f64();
+                return ControlFlow::Break(());
+            }
+        }
+        self.partial.1 += start.elapsed().as_secs_f64();
+        ControlFlow::Continue(())
+    }
+
+    /// Closes the epoch: its report, the divergence check, the best network and the schedule.
+    fn finish_epoch(
+        &mut self,
+        train: &Dataset,
+        validation: Option<&Dataset>,
+        test: Option<&Dataset>,
+    ) -> Result<EpochReport> {
+        self.epoch += 1;
+        let (cost_sum, train_seconds) = std::mem::take(&mut self.partial);
+        self.batch = 0;
+        let penalty = self
+            .settings
+            .regularization
+            .cost(&self.network, train.len());
+        let train_cost = cost_sum / train.len() as f64 + penalty;
+        if !train_cost.is_finite() {
+            return Err(Error::Diverged {
+                epoch: self.epoch,
+                cost: train_cost,
+                eta: self.eta,
+            });
+        }
+        let validation = validation.map(|v| self.network.evaluate(v));
+        if let Some(v) = &validation {
+            if self.best.as_ref().is_none_or(|b| v.accuracy() > b.accuracy) {
+                self.best = Some(Best {
+                    epoch: self.epoch,
+                    accuracy: v.accuracy(),
+                    network: self.network.clone(),
+                });
+                self.epochs_without_improvement = 0;
+            } else {
+                self.epochs_without_improvement += 1;
+            }
+        }
+        let report = EpochReport {
+            epoch: self.epoch,
+            train_cost,
+            train_seconds,
+            eta: self.eta,
+            validation,
+            test: test.map(|t| self.network.evaluate(t)),
+        };
+        match self.settings.schedule.next(
+            self.epoch,
+            self.eta,
+            self.settings.eta,
+            self.epochs_without_improvement,
+        ) {
+            Decision::Continue(eta) => self.eta = eta,
+            Decision::Stop => self.eta = 0.0,
+        }
+        Ok(report)
+    }
+
+    fn should_stop(&self) -> bool {
+        let patience_out = self
+            .settings
+            .early_stop
+            .is_some_and(|n| self.epochs_without_improvement >= n);
+        patience_out || self.eta == 0.0
+    }
+
+    fn restore_best(&mut self) {
+        if let Some(best) = &self.best {
+            self.network = best.network.clone();
+        }
+    }
+}
+
 impl<F: Float> Network<F> {
-    /// Trains by SGD and returns one report per epoch. See [`Network::train_with`].
+    /// Trains by the settings `sgd` and returns one report per epoch. See [`Network::train_with`].
     pub fn train(
         &mut self,
         train: &Dataset,
@@ -93,8 +412,9 @@ impl<F: Float> Network<F> {
 
     /// Trains by SGD: each epoch shuffles the training set (seeded), splits it into mini-batches
     /// of `m` examples, and for each mini-batch computes the mean gradient by the matrix path and
-    /// moves `W ← W − η ∇W`, `b ← b − η ∇b`. Stops with [`Error::Diverged`] when the cost becomes
-    /// NaN or infinite (the network is then unusable; callers keep their saved copy).
+    /// moves `W ← W − η ∇W`, `b ← b − η ∇b` (or the rule of `sgd.optimizer`). Stops with
+    /// [`Error::Diverged`] when the cost becomes NaN or infinite (the network is then unusable;
+    /// callers keep their saved copy). For validation splits and checkpoints use [`Trainer`].
     pub fn train_with(
         &mut self,
         train: &Dataset,
@@ -102,66 +422,9 @@ impl<F: Float> Network<F> {
         sgd: &Sgd,
         observer: &mut dyn Observer,
     ) -> Result<Vec<EpochReport>> {
-        sgd.validate()?;
-        train.check_fits(self)?;
-        if let Some(test) = test {
-            test.check_fits(self)?;
-        }
-        if train.is_empty() {
-            return Err(Error::InvalidSetting("the training set is empty".into()));
-        }
-        let mut ws = Workspace::new(self, sgd.batch_size.min(train.len()));
-        let mut order: Vec<usize> = (0..train.len()).collect();
-        let mut rng = init::rng(sgd.seed, 1);
-        let mut reports = Vec::with_capacity(sgd.epochs);
-        for epoch in 1..=sgd.epochs {
-            let start = Instant::now();
-            order.shuffle(&mut rng);
-            let train_cost = self.epoch(train, &order, sgd, &mut ws, observer) / train.len() as f64;
-            let train_seconds = start.elapsed().as_secs_f64();
-            if !train_cost.is_finite() {
-                return Err(Error::Diverged {
-                    epoch,
-                    cost: train_cost,
-                    eta: sgd.eta,
-                });
-            }
-            let report = EpochReport {
-                epoch,
-                train_cost,
-                train_seconds,
-                test: test.map(|t| self.evaluate(t)),
-            };
-            let flow = observer.epoch_done(&report);
-            reports.push(report);
-            if flow.is_break() {
-                break;
-            }
-        }
-        Ok(reports)
-    }
-
-    /// One pass over the mini-batches of `order`; returns the summed cost.
-    fn epoch(
-        &mut self,
-        train: &Dataset,
-        order: &[usize],
-        sgd: &Sgd,
-        ws: &mut Workspace<F>,
-        observer: &mut dyn Observer,
-    ) -> f64 {
-        let eta = F::cast(sgd.eta);
-        let total = order.len().div_ceil(sgd.batch_size);
-        let mut cost = 0f64;
-        for (i, batch) in order.chunks(sgd.batch_size).enumerate() {
-            let m = batch.len();
-            train.inputs_into(batch, ws.inputs_mut(m));
-            train.targets_into(batch, ws.targets_mut(m));
-            self.forward_batch(ws, m);
-            cost += self.backward_batch(ws, m).as_f64();
-            self.gradient_descent_step(ws.gradient(), eta);
-            observer.batch_done(i + 1, total);
-        }
-        cost
+        let mut trainer = Trainer::new(self.clone(), sgd.clone())?;
+        let result = trainer.run(train, None, test, observer);
+        *self = trainer.network;
+        result.map(|_| trainer.reports)
     }
 }

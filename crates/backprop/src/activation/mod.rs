@@ -131,6 +131,24 @@ impl Activation {
     }
 }
 
+impl Activation {
+    /// Inverted dropout on a hidden layer: `D` holds the mask `M` (0, or `1/(1 − p)` for a kept
+    /// neuron) on entry; on return `A ← A ∘ M` and `D ← M ∘ σ'(Z)`, the factor BP2 then uses in
+    /// place of `σ'(Z)`.
+    pub(crate) fn apply_dropout<F: Float>(
+        self,
+        mut a: ArrayViewMut2<'_, F>,
+        mut d: ArrayViewMut2<'_, F>,
+    ) {
+        with_elementwise!(self, S => Zip::from(&mut a).and(&mut d).for_each(|a, d| {
+                let sigma_prime = S::sigma_prime_of_a(*a);
+                *a *= *d;
+                *d *= sigma_prime;
+            }),
+            softmax => unreachable!("dropout applies to hidden layers, never softmax"))
+    }
+}
+
 impl std::fmt::Display for Activation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())
