@@ -18,12 +18,13 @@ struct Reporter {
 }
 
 impl Observer for Reporter {
-    fn batch_done(&mut self, done: usize, total: usize) {
+    fn batch_done(&mut self, done: usize, total: usize) -> ControlFlow<()> {
         if done == 1 {
             self.bar.set_length(total as u64);
             self.bar.reset();
         }
         self.bar.set_position(done as u64);
+        ControlFlow::Continue(())
     }
 
     fn epoch_done(&mut self, r: &EpochReport) -> ControlFlow<()> {
@@ -76,12 +77,12 @@ pub fn run(args: &TrainArgs) -> CliResult<()> {
         .build()?;
     splits.train.check_fits(&net)?;
     splits.test.check_fits(&net)?;
-    let sgd = Sgd {
-        epochs: args.epochs as usize,
-        batch_size: args.batch_size as usize,
-        eta: args.eta,
-        seed: args.seed,
-    };
+    let sgd = Sgd::plain(
+        args.epochs as usize,
+        args.batch_size as usize,
+        args.eta,
+        args.seed,
+    );
     let metrics = match &args.metrics {
         Some(path) => Some((
             path.clone(),
