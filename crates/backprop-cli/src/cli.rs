@@ -23,6 +23,12 @@ pub enum Command {
     Predict(PredictArgs),
     /// Show the architecture and settings stored in a model file.
     Info(InfoArgs),
+    /// Run the five steps of back-propagation on one example and print every z, a, δ, ∇b, ∇W.
+    Trace(TraceArgs),
+    /// Compare the gradients of BP3/BP4 with finite differences (f64); exit 0 only if they agree.
+    Gradcheck(GradcheckArgs),
+    /// Draw the incoming weights of each neuron of a layer whose input is an image, as tiles.
+    ShowWeights(ShowWeightsArgs),
 }
 
 /// Where examples come from.
@@ -85,6 +91,9 @@ pub struct TrainArgs {
     /// Write one JSON object per epoch here.
     #[arg(long)]
     pub metrics: Option<PathBuf>,
+    /// Draw the cost and the test accuracy per epoch here (.svg or .png), redrawn every epoch.
+    #[arg(long)]
+    pub plot: Option<PathBuf>,
     /// Print only the summary.
     #[arg(long)]
     pub quiet: bool,
@@ -109,6 +118,9 @@ pub struct EvaluateArgs {
     /// Print a JSON object instead of tables.
     #[arg(long)]
     pub json: bool,
+    /// Draw the confusion matrix as a heat map with counts here (.svg or .png).
+    #[arg(long)]
+    pub confusion: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -134,6 +146,118 @@ pub struct InfoArgs {
     /// The model file (safetensors).
     #[arg(long)]
     pub model: PathBuf,
+}
+
+/// The network that `trace` and `gradcheck` look at: a saved model, or a fresh random one.
+#[derive(Debug, Args, Clone)]
+pub struct NetArgs {
+    /// A saved model file (safetensors); give this or --layers.
+    #[arg(long, conflicts_with = "layers")]
+    pub model: Option<PathBuf>,
+    /// Or a fresh random network with these sizes n_1,…,n_L (drawn from --seed).
+    #[arg(long, value_parser = parse_layers)]
+    pub layers: Option<LayerSizes>,
+    /// Fresh network: activation σ of the hidden layers.
+    #[arg(long, default_value = "sigmoid", value_parser = parse_hidden, conflicts_with = "model")]
+    pub activation: Activation,
+    /// Fresh network: activation of the output layer.
+    #[arg(long, default_value = "sigmoid", value_parser = parse_output, conflicts_with = "model")]
+    pub output_activation: Activation,
+    /// Fresh network: cost C (quadratic, cross-entropy or log-likelihood).
+    #[arg(long, default_value = "quadratic", value_parser = parse_cost, conflicts_with = "model")]
+    pub cost: Cost,
+    /// Fresh network: weight initialisation, standard N(0,1) or scaled N(0,1/n_in) [default:
+    /// standard for trace, like train; scaled for gradcheck, which keeps outputs unsaturated].
+    #[arg(long, value_parser = parse_init, conflicts_with = "model")]
+    pub init: Option<Init>,
+    /// Seed of the fresh network's weights and of the examples drawn for it.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+}
+
+/// How `trace` writes the five steps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TraceFormat {
+    /// Compact per-layer tables for a terminal.
+    Text,
+    /// Everything, full precision (the same as --json).
+    Json,
+    /// A Markdown document with the formulas (LaTeX), for lecture notes.
+    Markdown,
+}
+
+#[derive(Debug, Args)]
+pub struct TraceArgs {
+    #[command(flatten)]
+    pub net: NetArgs,
+    /// Index N of an example of the test split of --data.
+    #[arg(long, conflicts_with = "image")]
+    pub index: Option<usize>,
+    /// An image file (PNG, JPEG, …), converted like `predict --image` does.
+    #[arg(long)]
+    pub image: Option<PathBuf>,
+    /// The class k of the target y (one-hot). Default: the example's label; for --image the
+    /// predicted class; for a random example one drawn from --seed.
+    #[arg(long)]
+    pub label: Option<usize>,
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Print every value instead of the first few.
+    #[arg(long)]
+    pub full: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = TraceFormat::Text)]
+    pub format: TraceFormat,
+    /// Shorthand for --format json.
+    #[arg(long, conflicts_with = "format")]
+    pub json: bool,
+    /// Draw |δ^(l)| per neuron per layer here (.svg or .png): the example's influence map.
+    #[arg(long)]
+    pub plot: Option<PathBuf>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct GradcheckArgs {
+    #[command(flatten)]
+    pub net: NetArgs,
+    /// Number of examples: the first ones of the test split of --data for --model, drawn from
+    /// --seed for --layers. Examples too near ReLU's kink for a step h are skipped.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..))]
+    pub examples: u64,
+    /// The check passes when every relative error is below this.
+    #[arg(long, default_value_t = 1e-6, value_parser = parse_positive)]
+    pub tolerance: f64,
+    /// The step h of the central differences.
+    #[arg(long, default_value_t = 1e-3, value_parser = parse_positive)]
+    pub step: f64,
+    /// Derivatives smaller than this are compared absolutely against it: a difference quotient
+    /// resolves a derivative only to about 1e-13·C at h = 1e-3.
+    #[arg(long, default_value_t = 1e-5, value_parser = parse_positive)]
+    pub floor: f64,
+    /// Check at most this many weights and this many biases per layer (a seeded sample).
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_per_layer: u64,
+    /// Check a fresh network for every hidden activation × output activation × cost.
+    #[arg(long, conflicts_with_all = ["model", "activation", "output_activation", "cost"])]
+    pub all_pairs: bool,
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Print a JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowWeightsArgs {
+    /// The model file (safetensors).
+    #[arg(long)]
+    pub model: PathBuf,
+    /// The layer l (2..=L) whose incoming weights W^(l) are drawn; its input must be an image.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(2..))]
+    pub layer: u64,
+    /// The picture to write (.png or .svg).
+    #[arg(long)]
+    pub out: PathBuf,
 }
 
 /// `--layers 784,30,10`: the sizes `[n_1, …, n_L]`.
@@ -179,6 +303,13 @@ fn parse_finite(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(v) if v.is_finite() => Ok(v),
         _ => Err(format!("`{s}` is not a finite number")),
+    }
+}
+
+fn parse_positive(s: &str) -> Result<f64, String> {
+    match parse_finite(s)? {
+        v if v > 0.0 => Ok(v),
+        _ => Err("the value must be greater than 0".into()),
     }
 }
 

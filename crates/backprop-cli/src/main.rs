@@ -5,6 +5,9 @@ mod commands;
 mod data_source;
 mod download;
 mod error;
+mod example;
+mod plot;
+mod trace_view;
 
 use clap::Parser;
 use cli::{Cli, Command, TrainArgs};
@@ -17,6 +20,9 @@ fn run(cli: Cli) -> CliResult<()> {
         Some(Command::Evaluate(args)) => commands::evaluate::run(&args),
         Some(Command::Predict(args)) => commands::predict::run(&args),
         Some(Command::Info(args)) => commands::info::run(&args),
+        Some(Command::Trace(args)) => commands::trace::run(&args),
+        Some(Command::Gradcheck(args)) => commands::gradcheck::run(&args),
+        Some(Command::ShowWeights(args)) => commands::show_weights::run(&args),
     }
 }
 

@@ -4,13 +4,34 @@ use crate::cli::EvaluateArgs;
 use crate::commands::load_model;
 use crate::data_source;
 use crate::error::CliResult;
+use crate::plot::{self, confusion::ConfusionMap};
 use ndarray::Array2;
 
 pub fn run(args: &EvaluateArgs) -> CliResult<()> {
+    if let Some(path) = &args.confusion {
+        plot::check_target(path, "--confusion")?;
+    }
     let model = load_model(&args.model)?;
     let splits = data_source::load(&args.data, true)?;
     splits.test.check_fits(&model.network)?;
     let e = model.network.evaluate(&splits.test);
+    if let Some(path) = &args.confusion {
+        let map = ConfusionMap {
+            confusion: &e.confusion,
+            title: format!(
+                "Confusion matrix of {} on {}: {} / {} ({:.2}%)",
+                args.model.file_name().map_or_else(
+                    || args.model.display().to_string(),
+                    |n| n.to_string_lossy().into_owned()
+                ),
+                args.data.data,
+                e.correct,
+                e.total,
+                100.0 * e.accuracy()
+            ),
+        };
+        plot::save(&map, path)?;
+    }
     if args.json {
         let confusion: Vec<Vec<usize>> =
             e.confusion.rows().into_iter().map(|r| r.to_vec()).collect();
@@ -35,6 +56,9 @@ pub fn run(args: &EvaluateArgs) -> CliResult<()> {
     println!("Mean cost: {:.6}", e.cost);
     println!("Confusion matrix (rows: true label, columns: predicted):");
     print!("{}", confusion_table(&e.confusion));
+    if let Some(path) = &args.confusion {
+        println!("Wrote the confusion matrix to {}", path.display());
+    }
     Ok(())
 }
 

@@ -1,13 +1,28 @@
 //! One module per subcommand.
 
 pub mod evaluate;
+pub mod gradcheck;
 pub mod info;
 pub mod predict;
+pub mod show_weights;
+pub mod trace;
 pub mod train;
 
 use crate::error::CliResult;
 use backprop::model_file::{self, Model};
 use std::path::Path;
+
+/// Writes `text` to stdout. When the reader has gone (`backprop trace | head`), stops quietly
+/// with status 0 instead of panicking; any other write error is a failure.
+pub fn emit(text: &str) -> CliResult<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        Err(e) => Err(crate::error::CliError::failure(format!("stdout: {e}"))),
+    }
+}
 
 /// Reads a model file; every problem becomes a one-line input error.
 pub fn load_model(path: &Path) -> CliResult<Model> {

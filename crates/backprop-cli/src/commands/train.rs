@@ -3,17 +3,20 @@
 use crate::cli::TrainArgs;
 use crate::data_source;
 use crate::error::{CliError, CliResult};
+use crate::plot::{self, training::EpochPoint, training::TrainingCurves};
 use backprop::{EpochReport, Network, Observer, Sgd};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::ops::ControlFlow;
 
-/// The progress bar, the epoch lines and the metrics file, fed by the training loop.
+/// The progress bar, the epoch lines, the metrics file and the plot, fed by the training loop.
 struct Reporter {
     bar: ProgressBar,
     metrics: Option<(std::path::PathBuf, std::fs::File)>,
     metrics_error: Option<CliError>,
+    /// `--plot`: where to draw the curves, redrawn after every epoch.
+    plot: Option<(std::path::PathBuf, TrainingCurves)>,
     quiet: bool,
 }
 
@@ -57,6 +60,18 @@ impl Observer for Reporter {
                 return ControlFlow::Break(());
             }
         }
+        if let Some((path, curves)) = &mut self.plot {
+            curves.points.push(EpochPoint {
+                epoch: r.epoch,
+                train_cost: r.train_cost,
+                test_cost: t.cost,
+                test_accuracy: t.accuracy(),
+            });
+            if let Err(e) = plot::save(curves, path) {
+                self.metrics_error = Some(e);
+                return ControlFlow::Break(());
+            }
+        }
         ControlFlow::Continue(())
     }
 }
@@ -67,6 +82,9 @@ pub fn run(args: &TrainArgs) -> CliResult<()> {
         |t| t as usize,
     );
     backprop::set_threads(threads);
+    if let Some(path) = &args.plot {
+        plot::check_target(path, "--plot")?;
+    }
     let splits = data_source::load(&args.data, args.quiet)?;
     let mut net: Network = Network::builder(&args.layers.0)
         .hidden(args.activation)
@@ -77,12 +95,13 @@ pub fn run(args: &TrainArgs) -> CliResult<()> {
         .build()?;
     splits.train.check_fits(&net)?;
     splits.test.check_fits(&net)?;
-    let sgd = Sgd::plain(
-        args.epochs as usize,
-        args.batch_size as usize,
-        args.eta,
-        args.seed,
-    );
+    let sgd = Sgd {
+        epochs: args.epochs as usize,
+        batch_size: args.batch_size as usize,
+        eta: args.eta,
+        seed: args.seed,
+        ..Sgd::default()
+    };
     let metrics = match &args.metrics {
         Some(path) => Some((
             path.clone(),
@@ -110,10 +129,28 @@ pub fn run(args: &TrainArgs) -> CliResult<()> {
     if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} mini-batches {elapsed}") {
         bar.set_style(style);
     }
+    let plot = args.plot.as_ref().map(|path| {
+        let curves = TrainingCurves {
+            epochs: sgd.epochs,
+            points: Vec::new(),
+            subtitle: format!(
+                "Training {sizes} ({}/{}, {} cost) on {}: mini-batch {}, η = {}, seed {}",
+                args.activation,
+                args.output_activation,
+                args.cost,
+                args.data.data,
+                sgd.batch_size,
+                sgd.eta,
+                sgd.seed
+            ),
+        };
+        (path.clone(), curves)
+    });
     let mut reporter = Reporter {
         bar,
         metrics,
         metrics_error: None,
+        plot,
         quiet: args.quiet,
     };
     let reports = net.train_with(&splits.train, Some(&splits.test), &sgd, &mut reporter)?;

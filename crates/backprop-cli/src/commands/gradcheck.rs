@@ -1,0 +1,291 @@
+//! `backprop gradcheck`: BP3/BP4 against central finite differences of the cost, in `f64`.
+//!
+//! For every checked weight and bias the relative error `|bp − fd| / max(|bp|, |fd|, floor)` is
+//! computed by [`backprop::gradient_check`] on a few examples (the mean cost over them); one row
+//! per layer shows the largest and mean error of `∇W^(l)` and `∇b^(l)` and the worst entry. The
+//! command exits 0 only when every error is below `--tolerance`, 1 otherwise.
+//!
+//! A ReLU network has a kink at `z = 0`, where a difference quotient straddling it means nothing:
+//! examples with a ReLU weighted input within reach of a step are skipped and the next one is
+//! taken (see [`example::near_relu_kink`]), as the library's documentation of the check advises.
+//!
+//! A fresh network is drawn with the scaled initialisation unless `--init` says otherwise: with
+//! N(0, 1) weights outputs saturate (`a = 1 − 10⁻¹¹`), and the cost of a saturated output is
+//! computed with too few correct digits for any difference quotient.
+
+use crate::cli::GradcheckArgs;
+use crate::commands::emit;
+use crate::data_source;
+use crate::error::{CliError, CliResult};
+use crate::example::{self, Example};
+use backprop::{
+    gradient_check, Activation, Cost, ErrorStats, GradCheck, GradCheckOptions, Init, Network,
+};
+use ndarray::Array2;
+use serde_json::json;
+
+/// Candidates looked at, per example wanted, before giving up on avoiding ReLU kinks.
+const CANDIDATES_PER_EXAMPLE: usize = 100;
+
+pub fn run(args: &GradcheckArgs) -> CliResult<()> {
+    if args.all_pairs {
+        return all_pairs(args);
+    }
+    let subject = example::network(&args.net, Init::Scaled)?;
+    let examples = examples(args, &subject.net)?;
+    let check = check(&subject.net, &examples, args)?;
+    let worst = check.max_relative_error();
+    if args.json {
+        emit(&format!(
+            "{}\n",
+            report_json(&subject.description, &examples, &check, args)
+        ))?;
+    } else {
+        emit(&report_text(&subject.description, &examples, &check, args))?;
+    }
+    if worst < args.tolerance {
+        Ok(())
+    } else {
+        Err(CliError::failure(format!(
+            "gradient check failed: the largest relative error {worst:.3e} is not below the tolerance {:e}",
+            args.tolerance
+        )))
+    }
+}
+
+/// `--examples N` examples: the first of the test split (`--model`) or drawn from the seed
+/// (`--layers`), skipping those at a ReLU kink.
+fn examples(args: &GradcheckArgs, net: &Network<f64>) -> CliResult<Vec<Example>> {
+    let wanted = args.examples as usize;
+    let sizes = net.sizes();
+    let (n_in, n_out) = (sizes[0], sizes[sizes.len() - 1]);
+    let mut found = Vec::new();
+    if args.net.model.is_some() {
+        let splits = data_source::load(&args.data, true)?;
+        splits.test.check_fits(net)?;
+        for index in 0..splits.test.len() {
+            let e = example::from_test_split(&splits.test, index, &args.data.data)?;
+            if !example::near_relu_kink(net, &e.x, args.step) {
+                found.push(e);
+            }
+            if found.len() == wanted {
+                break;
+            }
+        }
+    } else {
+        for r in 0..wanted * CANDIDATES_PER_EXAMPLE {
+            let e = example::drawn(args.net.seed, r, n_in, n_out);
+            if !example::near_relu_kink(net, &e.x, args.step) {
+                found.push(e);
+            }
+            if found.len() == wanted {
+                break;
+            }
+        }
+    }
+    if found.len() < wanted {
+        return Err(CliError::input(format!(
+            "found only {} of {wanted} examples far enough from ReLU's kink for the step h; try a smaller --step",
+            found.len()
+        )));
+    }
+    Ok(found)
+}
+
+fn check(net: &Network<f64>, examples: &[Example], args: &GradcheckArgs) -> CliResult<GradCheck> {
+    let sizes = net.sizes();
+    let (n_in, n_out) = (sizes[0], sizes[sizes.len() - 1]);
+    let mut xs = Array2::zeros((examples.len(), n_in)); // (m, n_1)
+    let mut ys = Array2::zeros((examples.len(), n_out)); // (m, n_L)
+    for (r, e) in examples.iter().enumerate() {
+        xs.row_mut(r).assign(&e.x);
+        ys.row_mut(r).assign(&e.target(n_out));
+    }
+    let options = GradCheckOptions {
+        step: args.step,
+        floor: args.floor,
+        max_per_layer: Some(args.max_per_layer as usize),
+        seed: args.net.seed,
+        ..GradCheckOptions::default()
+    };
+    Ok(gradient_check(net, xs.view(), ys.view(), &options)?)
+}
+
+fn stats_json(s: &ErrorStats) -> serde_json::Value {
+    json!({
+        "checked": s.checked,
+        "max": s.max,
+        "mean": s.mean,
+        "worst": s.worst.as_ref().map(|w| json!({
+            "row": w.row, "col": w.col, "backprop": w.backprop, "numeric": w.numeric,
+        })),
+    })
+}
+
+fn report_json(
+    network: &str,
+    examples: &[Example],
+    check: &GradCheck,
+    args: &GradcheckArgs,
+) -> serde_json::Value {
+    let layers: Vec<_> = check
+        .layers
+        .iter()
+        .map(|c| json!({ "l": c.l, "weights": stats_json(&c.weights), "biases": stats_json(&c.biases) }))
+        .collect();
+    let examples: Vec<_> = examples
+        .iter()
+        .map(|e| json!({ "example": e.description, "label": e.label }))
+        .collect();
+    let worst = check.max_relative_error();
+    json!({
+        "network": network,
+        "examples": examples,
+        "step": args.step,
+        "floor": args.floor,
+        "tolerance": args.tolerance,
+        "max_relative_error": worst,
+        "ok": worst < args.tolerance,
+        "layers": layers,
+    })
+}
+
+fn report_text(
+    network: &str,
+    examples: &[Example],
+    check: &GradCheck,
+    args: &GradcheckArgs,
+) -> String {
+    let mut out = format!("Gradient check of {network}\n");
+    out += &format!(
+        "{} example(s): {}\nBP3/BP4 against central differences of the mean cost in f64, h = {:e}; relative error |bp − fd| / max(|bp|, |fd|, {:e})\n",
+        examples.len(),
+        example::describe_all(examples),
+        args.step,
+        args.floor
+    );
+    out += &format!(
+        "{:>5} {:>6} {:>10} {:>10} {:>6} {:>10} {:>10}  worst entry\n",
+        "layer", "∇W n", "∇W max", "∇W mean", "∇b n", "∇b max", "∇b mean"
+    );
+    for c in &check.layers {
+        let (w, b) = (&c.weights, &c.biases);
+        out += &format!(
+            "{:>5} {:>6} {:>10.2e} {:>10.2e} {:>6} {:>10.2e} {:>10.2e}  {}\n",
+            c.l,
+            w.checked,
+            w.max,
+            w.mean,
+            b.checked,
+            b.max,
+            b.mean,
+            worst_entry(c.l, w, b)
+        );
+    }
+    let worst = check.max_relative_error();
+    if worst < args.tolerance {
+        out += &format!(
+            "OK: every relative error is below the tolerance {:e} (largest {worst:.2e}): BP3 and BP4 agree with finite differences.\n",
+            args.tolerance
+        );
+    } else {
+        out += &format!(
+            "FAILED: the largest relative error {worst:.2e} is not below the tolerance {:e}.\n",
+            args.tolerance
+        );
+    }
+    out
+}
+
+/// `∇W^(2)[1,3]: backprop 1.234e-2, numeric 1.234e-2`, for the worse of the two tensors.
+fn worst_entry(l: usize, w: &ErrorStats, b: &ErrorStats) -> String {
+    let (name, stats) = if b.max > w.max {
+        (format!("∇b^({l})"), b)
+    } else {
+        (format!("∇W^({l})"), w)
+    };
+    match &stats.worst {
+        Some(e) if name.starts_with("∇W") => format!(
+            "{name}[{},{}]: backprop {:.6e}, numeric {:.6e}",
+            e.row, e.col, e.backprop, e.numeric
+        ),
+        Some(e) => format!(
+            "{name}[{}]: backprop {:.6e}, numeric {:.6e}",
+            e.row, e.backprop, e.numeric
+        ),
+        None => "-".into(),
+    }
+}
+
+/// `--all-pairs`: a fresh network of `--layers` for every hidden activation × output activation ×
+/// cost for which the cost is defined, one line each.
+fn all_pairs(args: &GradcheckArgs) -> CliResult<()> {
+    let mut out = format!(
+        "Gradient check of every activation × cost pair, layers {}, seed {}, {} example(s) each, h = {:e}\n",
+        args.net.layers.as_ref().map_or(String::new(), |s| super::train::sizes_text(&s.0)),
+        args.net.seed,
+        args.examples,
+        args.step
+    );
+    out += &format!(
+        "{:<10} {:<10} {:<15} {:>14}\n",
+        "hidden", "output", "cost", "max rel. error"
+    );
+    let (mut pairs, mut failed, mut rows) = (0, 0, Vec::new());
+    for hidden in &Activation::ALL[..4] {
+        for output in Activation::ALL {
+            for cost in Cost::ALL {
+                if cost.check_output(output).is_err() {
+                    continue;
+                }
+                let mut one = args.clone();
+                one.all_pairs = false;
+                (one.net.activation, one.net.output_activation, one.net.cost) =
+                    (*hidden, output, cost);
+                let net = example::network(&one.net, Init::Scaled)?.net;
+                let worst = check(&net, &examples(&one, &net)?, &one)?.max_relative_error();
+                let ok = worst < args.tolerance;
+                pairs += 1;
+                failed += usize::from(!ok);
+                out += &format!(
+                    "{:<10} {:<10} {:<15} {:>14.2e}  {}\n",
+                    hidden.name(),
+                    output.name(),
+                    cost.name(),
+                    worst,
+                    if ok { "ok" } else { "FAILED" }
+                );
+                rows.push(json!({
+                    "activation": hidden.name(), "output_activation": output.name(),
+                    "cost": cost.name(), "max_relative_error": worst, "ok": ok,
+                }));
+            }
+        }
+    }
+    if args.json {
+        emit(&format!(
+            "{}\n",
+            json!({ "tolerance": args.tolerance, "ok": failed == 0, "pairs": rows })
+        ))?;
+    } else {
+        out += &if failed == 0 {
+            format!(
+                "OK: all {pairs} pairs below the tolerance {:e}.\n",
+                args.tolerance
+            )
+        } else {
+            format!(
+                "FAILED: {failed} of {pairs} pairs not below the tolerance {:e}.\n",
+                args.tolerance
+            )
+        };
+        emit(&out)?;
+    }
+    if failed == 0 {
+        Ok(())
+    } else {
+        Err(CliError::failure(format!(
+            "gradient check failed for {failed} of {pairs} activation × cost pairs"
+        )))
+    }
+}
