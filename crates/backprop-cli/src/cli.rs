@@ -1,6 +1,6 @@
 //! The command line: subcommands and flags, each with a one-line help that shows its default.
 
-use backprop::{Activation, Cost, Init};
+use backprop::{Activation, Cost, Init, Schedule};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -68,9 +68,9 @@ pub struct TrainArgs {
     /// Weight initialisation: standard N(0,1) or scaled N(0,1/n_in).
     #[arg(long, default_value = "standard", value_parser = parse_init)]
     pub init: Init,
-    /// Passes over the training data.
-    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..))]
-    pub epochs: u64,
+    /// Passes over the training data [default: 30]; with --resume, the total to reach.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub epochs: Option<u64>,
     /// Mini-batch size m.
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
     pub batch_size: u64,
@@ -85,6 +85,48 @@ pub struct TrainArgs {
     pub threads: Option<u64>,
     #[command(flatten)]
     pub data: DataArgs,
+    /// L2 regularisation λ: W ← (1 − ηλ/n)W − η∇W, n the training-set size.
+    #[arg(long, default_value_t = 0.0, value_parser = parse_non_negative, allow_hyphen_values = true)]
+    pub lambda: f64,
+    /// L1 regularisation λ₁: W ← W − (ηλ₁/n) sgn W − η∇W.
+    #[arg(long, default_value_t = 0.0, value_parser = parse_non_negative, allow_hyphen_values = true)]
+    pub l1: f64,
+    /// Update rule: sgd, momentum, nesterov or adam.
+    #[arg(long, default_value = "sgd", value_parser = ["sgd", "momentum", "nesterov", "adam"])]
+    pub optimizer: String,
+    /// Momentum μ in [0, 1) for momentum / nesterov (given alone, it selects momentum) [default: 0.9].
+    #[arg(long, value_parser = parse_unit, allow_hyphen_values = true)]
+    pub momentum: Option<f64>,
+    /// Nesterov momentum (same as --optimizer nesterov).
+    #[arg(long)]
+    pub nesterov: bool,
+    /// Adam's β₁.
+    #[arg(long, default_value_t = 0.9, value_parser = parse_unit)]
+    pub beta1: f64,
+    /// Adam's β₂.
+    #[arg(long, default_value_t = 0.999, value_parser = parse_unit)]
+    pub beta2: f64,
+    /// Adam's ε.
+    #[arg(long, default_value_t = 1e-8, value_parser = parse_eta)]
+    pub epsilon: f64,
+    /// η schedule: constant, halve-on-plateau:N, step:N:FACTOR or exponential:GAMMA.
+    #[arg(long, default_value = "constant", value_parser = Schedule::parse)]
+    pub eta_schedule: Schedule,
+    /// Stop when validation accuracy has not improved for N epochs; keep the best network.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub early_stop: Option<u64>,
+    /// Validation split taken from the end of the training split: a count (10000) or a fraction (0.1).
+    #[arg(long, value_parser = parse_validation)]
+    pub validation: Option<Validation>,
+    /// Inverted dropout: the probability p in [0, 1) of dropping a hidden neuron while training.
+    #[arg(long, default_value_t = 0.0, value_parser = parse_unit, allow_hyphen_values = true)]
+    pub dropout: f64,
+    /// Save everything needed to continue here after every epoch (and on Ctrl-C).
+    #[arg(long)]
+    pub checkpoint: Option<PathBuf>,
+    /// Continue the training saved in this checkpoint (its settings and data are used).
+    #[arg(long)]
+    pub resume: Option<PathBuf>,
     /// Save the trained model here (safetensors, written atomically).
     #[arg(long)]
     pub save: Option<PathBuf>,
@@ -317,6 +359,51 @@ fn parse_eta(s: &str) -> Result<f64, String> {
     match parse_finite(s)? {
         v if v > 0.0 => Ok(v),
         _ => Err("the learning rate must be greater than 0".into()),
+    }
+}
+
+/// `--validation`: a number of examples or a fraction of the training split.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Validation {
+    Count(usize),
+    Fraction(f64),
+}
+
+impl Validation {
+    /// How many of `n` training examples it takes.
+    pub fn of(self, n: usize) -> usize {
+        match self {
+            Validation::Count(k) => k,
+            Validation::Fraction(f) => ((n as f64) * f).round() as usize,
+        }
+    }
+}
+
+fn parse_validation(s: &str) -> Result<Validation, String> {
+    if let Ok(k) = s.parse::<usize>() {
+        return if k > 0 {
+            Ok(Validation::Count(k))
+        } else {
+            Err("the validation split cannot be empty".into())
+        };
+    }
+    match parse_finite(s)? {
+        f if f > 0.0 && f < 1.0 => Ok(Validation::Fraction(f)),
+        _ => Err("expected a number of examples or a fraction between 0 and 1".into()),
+    }
+}
+
+fn parse_non_negative(s: &str) -> Result<f64, String> {
+    match parse_finite(s)? {
+        v if v >= 0.0 => Ok(v),
+        _ => Err("must be ≥ 0".into()),
+    }
+}
+
+fn parse_unit(s: &str) -> Result<f64, String> {
+    match parse_finite(s)? {
+        v if (0.0..1.0).contains(&v) => Ok(v),
+        _ => Err("must lie in [0, 1)".into()),
     }
 }
 

@@ -244,6 +244,19 @@ impl<F: Float> Trainer<F> {
         test: Option<&Dataset>,
         observer: &mut dyn Observer,
     ) -> Result<Outcome> {
+        self.run_saving(train, validation, test, observer, &mut |_| Ok(()))
+    }
+
+    /// [`Trainer::run`], calling `save` with the whole state after every epoch and when
+    /// interrupted (e.g. to write a checkpoint with [`crate::checkpoint::save`]).
+    pub fn run_saving(
+        &mut self,
+        train: &Dataset,
+        validation: Option<&Dataset>,
+        test: Option<&Dataset>,
+        observer: &mut dyn Observer,
+        save: &mut dyn FnMut(&Trainer<F>) -> Result<()>,
+    ) -> Result<Outcome> {
         self.settings.validate()?;
         for data in [Some(train), validation, test].into_iter().flatten() {
             data.check_fits(&self.network)?;
@@ -259,11 +272,13 @@ impl<F: Float> Trainer<F> {
         let mut ws = Workspace::new(&self.network, self.settings.batch_size.min(train.len()));
         while self.epoch < self.settings.epochs {
             if self.run_epoch(train, &mut ws, observer).is_break() {
+                save(self)?;
                 return Ok(Outcome::Interrupted);
             }
             let report = self.finish_epoch(train, validation, test)?;
             let flow = observer.epoch_done(&report);
             self.reports.push(report);
+            save(self)?;
             if self.should_stop() {
                 self.restore_best();
                 return Ok(Outcome::Stopped);

@@ -1,14 +1,19 @@
 //! `backprop train`: mini-batch SGD on a data set, one line per epoch, a summary, a saved model.
 
-use crate::cli::TrainArgs;
+use crate::cli::{DataArgs, TrainArgs, Validation};
 use crate::data_source;
 use crate::error::{CliError, CliResult};
 use crate::plot::{self, training::EpochPoint, training::TrainingCurves};
-use backprop::{EpochReport, Network, Observer, Sgd};
+use backprop::{
+    checkpoint, Dataset, EpochReport, Network, Observer, Optimizer, Outcome, Regularization,
+    Schedule, Sgd, Trainer,
+};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::ops::ControlFlow;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// The progress bar, the epoch lines, the metrics file and the plot, fed by the training loop.
 struct Reporter {
@@ -22,11 +27,15 @@ struct Reporter {
 
 impl Observer for Reporter {
     fn batch_done(&mut self, done: usize, total: usize) -> ControlFlow<()> {
-        if done == 1 {
+        if self.bar.length() != Some(total as u64) {
             self.bar.set_length(total as u64);
             self.bar.reset();
         }
         self.bar.set_position(done as u64);
+        if INTERRUPTED.load(Ordering::SeqCst) {
+            self.bar.finish_and_clear();
+            return ControlFlow::Break(());
+        }
         ControlFlow::Continue(())
     }
 
@@ -34,8 +43,11 @@ impl Observer for Reporter {
         self.bar.finish_and_clear();
         let t = r.test.as_ref().expect("train always passes test data");
         if !self.quiet {
+            let validation = r.validation.as_ref().map_or(String::new(), |v| {
+                format!("  validation {:.2}%", 100.0 * v.accuracy())
+            });
             println!(
-                "Epoch {}: {} / {} ({:.2}%)  train cost {:.4}  test cost {:.4}  {:.2} s",
+                "Epoch {}: {} / {} ({:.2}%)  train cost {:.4}  test cost {:.4}{validation}  {:.2} s",
                 r.epoch,
                 t.correct,
                 t.total,
@@ -54,6 +66,8 @@ impl Observer for Reporter {
                 "test_correct": t.correct,
                 "test_total": t.total,
                 "test_accuracy": t.accuracy(),
+                "eta": r.eta,
+                "validation_accuracy": r.validation.as_ref().map(|v| v.accuracy()),
             });
             if let Err(e) = writeln!(file, "{line}").and_then(|_| file.flush()) {
                 self.metrics_error = Some(CliError::failure(format!("{}: {e}", path.display())));
@@ -76,6 +90,118 @@ impl Observer for Reporter {
     }
 }
 
+/// Set by Ctrl-C: training stops after the current mini-batch and writes its checkpoint.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Where an interrupted run without `--checkpoint` saves itself.
+const DEFAULT_CHECKPOINT: &str = "backprop-checkpoint.safetensors";
+
+/// The update rule the flags ask for.
+fn optimizer(args: &TrainArgs) -> Optimizer {
+    let mu = args.momentum.unwrap_or(0.9);
+    match args.optimizer.as_str() {
+        "adam" => Optimizer::Adam {
+            beta1: args.beta1,
+            beta2: args.beta2,
+            epsilon: args.epsilon,
+        },
+        _ if args.nesterov || args.optimizer == "nesterov" => Optimizer::Nesterov { mu },
+        "momentum" => Optimizer::Momentum { mu },
+        _ if args.momentum.is_some() => Optimizer::Momentum { mu },
+        _ => Optimizer::Sgd,
+    }
+}
+
+/// A new trainer from the flags, with the data flags and the initialisation's name.
+fn fresh(args: &TrainArgs) -> CliResult<(Trainer, DataArgs, Option<Validation>, String)> {
+    let net: Network = Network::builder(&args.layers.0)
+        .hidden(args.activation)
+        .output(args.output_activation)
+        .cost(args.cost)
+        .init(args.init)
+        .seed(args.seed)
+        .build()?;
+    let sgd = Sgd {
+        epochs: args.epochs.unwrap_or(30) as usize,
+        batch_size: args.batch_size as usize,
+        eta: args.eta,
+        seed: args.seed,
+        optimizer: optimizer(args),
+        regularization: Regularization {
+            l2: args.lambda,
+            l1: args.l1,
+        },
+        schedule: args.eta_schedule,
+        dropout: args.dropout,
+        early_stop: args.early_stop.map(|n| n as usize),
+    };
+    if sgd.needs_validation() && args.validation.is_none() {
+        return Err(CliError::input("--early-stop and --eta-schedule halve-on-plateau need --validation N (taken from the training data)"));
+    }
+    Ok((
+        Trainer::new(net, sgd)?,
+        args.data.clone(),
+        args.validation,
+        args.init.name().to_string(),
+    ))
+}
+
+/// The trainer, data flags and validation split stored in a checkpoint; `--epochs` may raise the
+/// total.
+fn resume(
+    path: &Path,
+    args: &TrainArgs,
+) -> CliResult<(Trainer, DataArgs, Option<Validation>, String)> {
+    let (mut trainer, meta) = checkpoint::load(path)?;
+    let bad = |what: &str| {
+        CliError::input(format!(
+            "{}: checkpoint has no valid `{what}` entry",
+            path.display()
+        ))
+    };
+    let data: serde_json::Value = meta
+        .get("data")
+        .and_then(|d| serde_json::from_str(d).ok())
+        .ok_or_else(|| bad("data"))?;
+    let data_args = DataArgs {
+        data: data["data"]
+            .as_str()
+            .ok_or_else(|| bad("data"))?
+            .to_string(),
+        data_dir: data["data_dir"].as_str().map(Into::into),
+        label_column: data["label_column"].as_u64().unwrap_or(0) as usize,
+        scale: data["scale"].as_f64(),
+        test_fraction: data["test_fraction"].as_f64().unwrap_or(0.2),
+    };
+    let validation = data["validation"]
+        .as_u64()
+        .map(|k| Validation::Count(k as usize));
+    if let Some(epochs) = args.epochs {
+        trainer.settings.epochs = epochs as usize;
+    }
+    let init = meta
+        .get("init")
+        .cloned()
+        .unwrap_or_else(|| "standard".into());
+    Ok((trainer, data_args, validation, init))
+}
+
+/// The last `validation` examples of the training split, held out.
+fn hold_out(
+    train: Dataset,
+    validation: Option<Validation>,
+) -> CliResult<(Dataset, Option<Dataset>)> {
+    let Some(v) = validation else {
+        return Ok((train, None));
+    };
+    let k = v.of(train.len());
+    if k == 0 || k >= train.len() {
+        return Err(CliError::input(format!("--validation takes {k} of the {} training examples: nothing would be left to train on, or to validate", train.len())));
+    }
+    let (rest, held) = train.split_at(train.len() - k);
+    Ok((rest, Some(held)))
+}
+
 pub fn run(args: &TrainArgs) -> CliResult<()> {
     let threads = args.threads.map_or_else(
         || std::thread::available_parallelism().map_or(1, |n| n.get()),
@@ -85,23 +211,14 @@ pub fn run(args: &TrainArgs) -> CliResult<()> {
     if let Some(path) = &args.plot {
         plot::check_target(path, "--plot")?;
     }
-    let splits = data_source::load(&args.data, args.quiet)?;
-    let mut net: Network = Network::builder(&args.layers.0)
-        .hidden(args.activation)
-        .output(args.output_activation)
-        .cost(args.cost)
-        .init(args.init)
-        .seed(args.seed)
-        .build()?;
-    splits.train.check_fits(&net)?;
-    splits.test.check_fits(&net)?;
-    let sgd = Sgd {
-        epochs: args.epochs as usize,
-        batch_size: args.batch_size as usize,
-        eta: args.eta,
-        seed: args.seed,
-        ..Sgd::default()
+    let (mut trainer, data_args, validation, init) = match &args.resume {
+        Some(path) => resume(path, args)?,
+        None => fresh(args)?,
     };
+    let splits = data_source::load(&data_args, args.quiet)?;
+    let (train, validation_data) = hold_out(splits.train, validation)?;
+    train.check_fits(&trainer.network)?;
+    splits.test.check_fits(&trainer.network)?;
     let metrics = match &args.metrics {
         Some(path) => Some((
             path.clone(),
@@ -110,15 +227,33 @@ pub fn run(args: &TrainArgs) -> CliResult<()> {
         )),
         None => None,
     };
-    let sizes = sizes_text(net.sizes());
+    let arch = trainer.network.architecture().clone();
+    let sizes = sizes_text(&arch.sizes);
+    let sgd = trainer.settings.clone();
     if !args.quiet {
         println!(
-            "Training {sizes} ({}/{}, {} cost, {} init) on {}",
-            args.activation, args.output_activation, args.cost, args.init, splits.description
+            "Training {sizes} ({}/{}, {} cost, {init} init) on {}",
+            arch.hidden, arch.output, arch.cost, splits.description
         );
+        if let Some(v) = &validation_data {
+            println!(
+                "Validation: the last {} training examples, held out",
+                v.len()
+            );
+        }
+        if trainer.epoch > 0 || trainer.batch > 0 {
+            println!(
+                "Resuming after epoch {}, mini-batch {}, η = {}",
+                trainer.epoch, trainer.batch, trainer.eta
+            );
+        }
         println!(
-            "{} epochs, mini-batch {}, η = {}, seed {}, {threads} thread(s)",
-            sgd.epochs, sgd.batch_size, sgd.eta, sgd.seed
+            "{} epochs, mini-batch {}, η = {}, {}, seed {}, {threads} thread(s)",
+            sgd.epochs,
+            sgd.batch_size,
+            sgd.eta,
+            describe(&sgd),
+            sgd.seed
         );
     }
     let bar = if args.quiet {
@@ -135,10 +270,10 @@ pub fn run(args: &TrainArgs) -> CliResult<()> {
             points: Vec::new(),
             subtitle: format!(
                 "Training {sizes} ({}/{}, {} cost) on {}: mini-batch {}, η = {}, seed {}",
-                args.activation,
-                args.output_activation,
-                args.cost,
-                args.data.data,
+                arch.hidden,
+                arch.output,
+                arch.cost,
+                data_args.data,
                 sgd.batch_size,
                 sgd.eta,
                 sgd.seed
@@ -153,25 +288,99 @@ pub fn run(args: &TrainArgs) -> CliResult<()> {
         plot,
         quiet: args.quiet,
     };
-    let reports = net.train_with(&splits.train, Some(&splits.test), &sgd, &mut reporter)?;
+    let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::SeqCst));
+    let checkpoint_path = args.checkpoint.clone().or_else(|| args.resume.clone());
+    let data_json = serde_json::json!({
+        "data": data_args.data, "data_dir": data_args.data_dir, "label_column": data_args.label_column,
+        "scale": data_args.scale, "test_fraction": data_args.test_fraction,
+        "validation": validation_data.as_ref().map(Dataset::len),
+    });
+    let extra = BTreeMap::from([
+        ("data".to_string(), data_json.to_string()),
+        ("init".to_string(), init.clone()),
+    ]);
+    let mut save_checkpoint = |t: &Trainer| match &checkpoint_path {
+        Some(path) => checkpoint::save(t, path, &extra),
+        None => Ok(()),
+    };
+    let first_new = trainer.reports.len();
+    let outcome = trainer.run_saving(
+        &train,
+        validation_data.as_ref(),
+        Some(&splits.test),
+        &mut reporter,
+        &mut save_checkpoint,
+    )?;
     if let Some(e) = reporter.metrics_error {
         return Err(e);
     }
-    print_summary(&reports);
-    if let Some(path) = &args.save {
-        let settings = serde_json::json!({
-            "data": args.data.data,
-            "epochs": sgd.epochs,
-            "batch_size": sgd.batch_size,
-            "eta": sgd.eta,
-            "seed": sgd.seed,
-            "init": args.init.name(),
+    if outcome == Outcome::Interrupted {
+        let path = checkpoint_path.unwrap_or_else(|| DEFAULT_CHECKPOINT.into());
+        checkpoint::save(&trainer, &path, &extra)?;
+        return Err(CliError {
+            code: 130,
+            message: format!(
+                "interrupted after epoch {}, mini-batch {}; checkpoint written to {p}; continue with: backprop train --resume {p}",
+                trainer.epoch,
+                trainer.batch,
+                p = path.display()
+            ),
         });
+    }
+    if outcome == Outcome::Stopped {
+        if let Some(best) = &trainer.best {
+            println!("Stopped after epoch {}: keeping the network of epoch {} (validation accuracy {:.2}%)", trainer.epoch, best.epoch, 100.0 * best.accuracy);
+        }
+    }
+    print_summary(&trainer.reports[first_new..]);
+    if validation_data.is_some() || outcome == Outcome::Stopped {
+        let t = trainer.network.evaluate(&splits.test);
+        println!(
+            "Kept network: {} / {} ({:.2}%) on the test split",
+            t.correct,
+            t.total,
+            100.0 * t.accuracy()
+        );
+    }
+    if let Some(path) = &args.save {
+        let mut settings = checkpoint::settings_json(&sgd);
+        settings["data"] = data_args.data.clone().into();
+        settings["init"] = init.into();
         let extra = BTreeMap::from([("training".to_string(), settings.to_string())]);
-        backprop::model_file::save(&net, path, &extra)?;
+        backprop::model_file::save(&trainer.network, path, &extra)?;
         println!("Saved {}", path.display());
     }
     Ok(())
+}
+
+/// `plain SGD`, `momentum μ = 0.9, L2 λ = 5`, …
+fn describe(sgd: &Sgd) -> String {
+    let mut parts = vec![match sgd.optimizer {
+        Optimizer::Sgd => "plain SGD".to_string(),
+        Optimizer::Momentum { mu } => format!("momentum μ = {mu}"),
+        Optimizer::Nesterov { mu } => format!("Nesterov μ = {mu}"),
+        Optimizer::Adam {
+            beta1,
+            beta2,
+            epsilon,
+        } => format!("Adam β₁ = {beta1}, β₂ = {beta2}, ε = {epsilon}"),
+    }];
+    if sgd.regularization.l2 > 0.0 {
+        parts.push(format!("L2 λ = {}", sgd.regularization.l2));
+    }
+    if sgd.regularization.l1 > 0.0 {
+        parts.push(format!("L1 λ₁ = {}", sgd.regularization.l1));
+    }
+    if sgd.dropout > 0.0 {
+        parts.push(format!("dropout {}", sgd.dropout));
+    }
+    if sgd.schedule != Schedule::Constant {
+        parts.push(format!("η schedule {:?}", sgd.schedule));
+    }
+    if let Some(n) = sgd.early_stop {
+        parts.push(format!("early stop after {n}"));
+    }
+    parts.join(", ")
 }
 
 fn print_summary(reports: &[EpochReport]) {

@@ -1,0 +1,196 @@
+//! Improved training from the command line: resumed runs equal straight ones, Ctrl-C leaves a
+//! checkpoint, and the new flags refuse bad values in one line.
+
+use assert_cmd::Command;
+use std::path::Path;
+
+fn backprop() -> Command {
+    let mut cmd = Command::cargo_bin("backprop").unwrap();
+    cmd.env("RUST_BACKTRACE", "1");
+    cmd
+}
+
+const RECIPE: [&str; 16] = [
+    "--layers",
+    "784,24,10",
+    "--output-activation",
+    "softmax",
+    "--cost",
+    "log-likelihood",
+    "--init",
+    "scaled",
+    "--optimizer",
+    "adam",
+    "--eta",
+    "0.001",
+    "--dropout",
+    "0.2",
+    "--lambda",
+    "1",
+];
+
+fn weights(path: &Path) -> Vec<u32> {
+    let net = backprop::model_file::load(path).unwrap().network;
+    let mut bits = Vec::new();
+    for l in 2..=net.num_layers() {
+        bits.extend(
+            net.weights(l)
+                .iter()
+                .chain(net.biases(l).iter())
+                .map(|v| v.to_bits()),
+        );
+    }
+    bits
+}
+
+#[test]
+fn three_epochs_and_a_resumed_three_equal_six() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ckpt, resumed, straight) = (
+        dir.path().join("c.safetensors"),
+        dir.path().join("r.safetensors"),
+        dir.path().join("s.safetensors"),
+    );
+    backprop()
+        .args(["train", "--quiet", "--epochs", "3", "--batch-size", "50"])
+        .args(RECIPE)
+        .arg("--checkpoint")
+        .arg(&ckpt)
+        .assert()
+        .success();
+    let out = backprop()
+        .args(["train", "--epochs", "6", "--resume"])
+        .arg(&ckpt)
+        .arg("--save")
+        .arg(&resumed)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("Resuming after epoch 3")
+            && text.contains("Epoch 4: ")
+            && text.contains("Epoch 6: ")
+            && !text.contains("Epoch 3: "),
+        "{text}"
+    );
+    backprop()
+        .args(["train", "--quiet", "--epochs", "6", "--batch-size", "50"])
+        .args(RECIPE)
+        .arg("--save")
+        .arg(&straight)
+        .assert()
+        .success();
+    assert!(
+        weights(&resumed) == weights(&straight),
+        "3 + 3 epochs differ from 6"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_writes_a_checkpoint_and_exits_130() {
+    let dir = tempfile::tempdir().unwrap();
+    let ckpt = dir.path().join("c.safetensors");
+    let bin = assert_cmd::cargo::cargo_bin("backprop");
+    let child = std::process::Command::new(&bin)
+        .args(["train", "--quiet", "--epochs", "1000", "--batch-size", "10"])
+        .arg("--checkpoint")
+        .arg(&ckpt)
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(
+        stderr.contains("--resume") && stderr.trim_end().lines().count() == 1,
+        "{stderr}"
+    );
+    let (trainer, _) = backprop::checkpoint::load(&ckpt).unwrap();
+    assert!(trainer.epoch < 1000 && (trainer.epoch > 0 || trainer.batch > 0));
+    assert!(
+        !dir.path().read_dir().unwrap().any(|e| e
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .contains(".tmp")),
+        "no half-written file is left"
+    );
+}
+
+#[test]
+fn early_stopping_uses_a_validation_split_from_the_training_data() {
+    let out = backprop()
+        .args([
+            "train",
+            "--epochs",
+            "40",
+            "--eta",
+            "8",
+            "--early-stop",
+            "2",
+            "--validation",
+            "1000",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("Validation: the last 1000 training examples")
+            && text.contains("validation ")
+            && text.contains("Kept network: "),
+        "{text}"
+    );
+}
+
+fn fails(args: &[&str], needle: &str) {
+    let out = backprop().args(args).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains(needle),
+        "{args:?}: `{needle}` not in {stderr}"
+    );
+}
+
+#[test]
+fn bad_improvement_flags_are_refused() {
+    fails(&["train", "--dropout", "1"], "--dropout");
+    fails(&["train", "--momentum", "1.5"], "--momentum");
+    fails(&["train", "--lambda", "-1"], "--lambda");
+    fails(&["train", "--eta-schedule", "sometimes"], "--eta-schedule");
+    fails(&["train", "--early-stop", "3"], "--validation");
+    fails(&["train", "--validation", "9000"], "nothing would be left");
+    fails(
+        &["train", "--resume", "/nonexistent.safetensors"],
+        "No such file",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("m.safetensors");
+    backprop()
+        .args(["train", "--quiet", "--epochs", "1", "--save"])
+        .arg(&model)
+        .assert()
+        .success();
+    fails(
+        &["train", "--resume", model.to_str().unwrap()],
+        "backprop-checkpoint",
+    );
+}
