@@ -1,30 +1,9 @@
 //! The `backprop` binary: what a user sees, and every bad input refused in one line.
 
-use assert_cmd::Command;
+mod common;
+
+use common::{backprop, fails};
 use std::path::{Path, PathBuf};
-
-fn backprop() -> Command {
-    let mut cmd = Command::cargo_bin("backprop").unwrap();
-    cmd.env("RUST_BACKTRACE", "1"); // errors must still be one line
-    cmd
-}
-
-/// Runs the command, expects failure with `code`, one line on stderr mentioning `needle`.
-fn fails(args: &[&str], code: i32, needle: &str) {
-    let out = backprop().args(args).output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(code), "{args:?}: {stderr}");
-    assert_eq!(
-        stderr.trim_end().lines().count(),
-        1,
-        "{args:?}: not one line: {stderr}"
-    );
-    assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
-    assert!(
-        stderr.contains(needle),
-        "{args:?}: `{needle}` not in: {stderr}"
-    );
-}
 
 fn idx_bytes(magic: u32, sizes: &[u32], data: &[u8]) -> Vec<u8> {
     let mut v = magic.to_be_bytes().to_vec();

@@ -2,36 +2,10 @@
 //! `trace --plot`, each as PNG (decoded, of the expected size, with text rendered) and SVG
 //! (parsed as XML); and the model-based paths of `trace` and `gradcheck`.
 
-use assert_cmd::Command;
+mod common;
+
+use common::{fails, stdout as run};
 use std::path::Path;
-
-fn backprop() -> Command {
-    let mut cmd = Command::cargo_bin("backprop").unwrap();
-    cmd.env("RUST_BACKTRACE", "1");
-    cmd
-}
-
-fn run(args: &[&str]) -> String {
-    let out = backprop().args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn fails(args: &[&str], code: i32, needle: &str) {
-    let out = backprop().args(args).output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(code), "{args:?}: {stderr}");
-    assert_eq!(stderr.trim_end().lines().count(), 1, "{args:?}: {stderr}");
-    assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
-    assert!(
-        stderr.contains(needle),
-        "{args:?}: `{needle}` not in {stderr}"
-    );
-}
 
 /// Decodes a PNG, checks its size, and that text was drawn into its top 30 rows (dark pixels on
 /// the white background: the title) and that it holds some colour.

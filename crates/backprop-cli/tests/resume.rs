@@ -1,14 +1,10 @@
 //! Improved training from the command line: resumed runs equal straight ones, Ctrl-C leaves a
 //! checkpoint, and the new flags refuse bad values in one line.
 
-use assert_cmd::Command;
-use std::path::Path;
+mod common;
 
-fn backprop() -> Command {
-    let mut cmd = Command::cargo_bin("backprop").unwrap();
-    cmd.env("RUST_BACKTRACE", "1");
-    cmd
-}
+use common::{backprop, fails};
+use std::path::Path;
 
 const RECIPE: [&str; 16] = [
     "--layers",
@@ -159,27 +155,25 @@ fn early_stopping_uses_a_validation_split_from_the_training_data() {
     );
 }
 
-fn fails(args: &[&str], needle: &str) {
-    let out = backprop().args(args).output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
-    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
-    assert!(
-        stderr.contains(needle),
-        "{args:?}: `{needle}` not in {stderr}"
-    );
-}
-
 #[test]
 fn bad_improvement_flags_are_refused() {
-    fails(&["train", "--dropout", "1"], "--dropout");
-    fails(&["train", "--momentum", "1.5"], "--momentum");
-    fails(&["train", "--lambda", "-1"], "--lambda");
-    fails(&["train", "--eta-schedule", "sometimes"], "--eta-schedule");
-    fails(&["train", "--early-stop", "3"], "--validation");
-    fails(&["train", "--validation", "9000"], "nothing would be left");
+    fails(&["train", "--dropout", "1"], 2, "--dropout");
+    fails(&["train", "--momentum", "1.5"], 2, "--momentum");
+    fails(&["train", "--lambda", "-1"], 2, "--lambda");
+    fails(
+        &["train", "--eta-schedule", "sometimes"],
+        2,
+        "--eta-schedule",
+    );
+    fails(&["train", "--early-stop", "3"], 2, "--validation");
+    fails(
+        &["train", "--validation", "9000"],
+        2,
+        "nothing would be left",
+    );
     fails(
         &["train", "--resume", "/nonexistent.safetensors"],
+        2,
         "No such file",
     );
     let dir = tempfile::tempdir().unwrap();
@@ -191,6 +185,7 @@ fn bad_improvement_flags_are_refused() {
         .success();
     fails(
         &["train", "--resume", model.to_str().unwrap()],
+        2,
         "backprop-checkpoint",
     );
 }

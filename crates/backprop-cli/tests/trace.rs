@@ -2,40 +2,12 @@
 //! network is checked against the library's mini-batch matrix path (the training path), against
 //! finite differences computed here, and against `gradcheck` on the same example.
 
-use assert_cmd::Command;
+mod common;
+
 use backprop::{Network, Workspace};
+use common::{fails, stdout};
 use ndarray::{Array1, Array2};
 use serde_json::Value;
-
-fn backprop() -> Command {
-    let mut cmd = Command::cargo_bin("backprop").unwrap();
-    cmd.env("RUST_BACKTRACE", "1"); // errors must still be one line
-    cmd
-}
-
-/// Runs the command, expects success, returns stdout.
-fn stdout(args: &[&str]) -> String {
-    let out = backprop().args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-/// Runs the command, expects failure with `code`, one line on stderr mentioning `needle`.
-fn fails(args: &[&str], code: i32, needle: &str) {
-    let out = backprop().args(args).output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(code), "{args:?}: {stderr}");
-    assert_eq!(stderr.trim_end().lines().count(), 1, "{args:?}: {stderr}");
-    assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
-    assert!(
-        stderr.contains(needle),
-        "{args:?}: `{needle}` not in {stderr}"
-    );
-}
 
 fn vector(v: &Value) -> Array1<f64> {
     v.as_array()

@@ -41,6 +41,8 @@
 //! Convolutional and recurrent layers, GPUs, automatic differentiation of arbitrary graphs, and
 //! precisions below `f32`. The library trains classifiers; regression targets are not supported.
 
+#![warn(missing_docs)]
+
 pub mod activation;
 pub mod backprop;
 mod batch;
