@@ -17,12 +17,12 @@ fn main() -> backprop::Result<()> {
         "mnist" => {
             let (train, test) = mnist_10k()?.split_at(8000);
             let sgd = Sgd {
-                epochs: 30,
+                epochs: 40,
                 batch_size: 64,
                 eta: 0.001,
                 seed,
                 optimizer: Optimizer::adam(),
-                dropout: 0.3,
+                dropout: 0.4,
                 regularization: Regularization { l2: 0.0, l1: 0.0 },
                 ..Sgd::default()
             };
