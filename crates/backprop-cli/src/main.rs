@@ -26,7 +26,29 @@ fn run(cli: Cli) -> CliResult<()> {
     }
 }
 
+/// Any panic becomes one line on stderr without a backtrace (whatever `RUST_BACKTRACE` says); a
+/// closed pipe (`backprop evaluate | head -3`) ends the program quietly.
+fn one_line_panics() {
+    std::panic::set_hook(Box::new(|info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or("unknown cause");
+        if message.contains("Broken pipe") {
+            std::process::exit(0);
+        }
+        eprintln!(
+            "error: internal error: {} (please report it)",
+            message.replace('\n', " ")
+        );
+        std::process::exit(1);
+    }));
+}
+
 fn main() {
+    one_line_panics();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) if e.use_stderr() => {

@@ -417,3 +417,26 @@ fn divergence_stops_and_keeps_the_saved_model() {
     fails(&args, 1, "smaller learning rate");
     assert_eq!(std::fs::read(&model).unwrap(), b"precious");
 }
+
+/// Output into a closed pipe (`backprop evaluate | head -1`) ends quietly, without a panic.
+#[test]
+fn a_closed_pipe_ends_the_program_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = train_model(dir.path());
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("backprop"))
+        .args(["evaluate", "--model"])
+        .arg(&model)
+        .env("RUST_BACKTRACE", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // the reader goes away before the first line is written
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("internal error"),
+        "{stderr}"
+    );
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+}
