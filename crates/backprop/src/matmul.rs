@@ -50,12 +50,28 @@ pub(crate) fn gemm<F: Float>(
     debug_assert_eq!(a.ncols(), b.nrows());
     debug_assert_eq!((a.nrows(), b.ncols()), c.dim());
     let (m, k, n) = (a.nrows(), a.ncols(), b.ncols());
-    let workers = threads().min(m);
-    if workers <= 1 || 2 * m * k * n < PARALLEL_MIN_FLOP {
+    if threads() <= 1 || 2 * m * k * n < PARALLEL_MIN_FLOP {
         ndarray::linalg::general_mat_mul(alpha, &a, &b, beta, &mut c);
         return;
     }
-    let rows = m.div_ceil(workers);
+    // Each thread packs the operand it shares with the others; split the output along the
+    // dimension whose shared operand is the smaller one (rows share B (k, n), columns share A (m, k)).
+    if n > m {
+        split_gemm(alpha, b.t(), a.t(), beta, c.reversed_axes()); // Cᵀ = Bᵀ Aᵀ, split by rows of Cᵀ
+    } else {
+        split_gemm(alpha, a, b, beta, c);
+    }
+}
+
+/// `C ← α A B + β C` with the rows of `C` (and `A`) split between [`threads`] scoped threads.
+fn split_gemm<F: Float>(
+    alpha: F,
+    a: ArrayView2<'_, F>,
+    b: ArrayView2<'_, F>,
+    beta: F,
+    mut c: ArrayViewMut2<'_, F>,
+) {
+    let rows = a.nrows().div_ceil(threads().min(a.nrows()));
     std::thread::scope(|scope| {
         let mut rest_a = a;
         let mut rest_c = c.view_mut();
@@ -110,18 +126,21 @@ mod tests {
 
     #[test]
     fn threaded_product_is_bit_identical_to_single_thread() {
-        let a = pseudo_random(300, 500, 1);
-        let b = pseudo_random(500, 200, 2);
-        let mut one = Array2::<f32>::zeros((300, 200));
-        let mut two = Array2::<f32>::zeros((300, 200));
-        set_threads(1);
-        gemm(1.0, a.view(), b.t().t(), 0.0, one.view_mut());
-        set_threads(3);
-        gemm(1.0, a.view(), b.view(), 0.0, two.view_mut());
-        set_threads(1);
-        assert_eq!(one, two);
-        let naive = a.dot(&b);
-        let max_diff = (&one - &naive).iter().fold(0f32, |m, d| m.max(d.abs()));
-        assert!(max_diff < 1e-3, "{max_diff}");
+        // Split by rows (m ≥ n) and by columns (n > m).
+        for (m, k, n) in [(300, 500, 200), (128, 300, 700)] {
+            let a = pseudo_random(m, k, 1);
+            let b = pseudo_random(k, n, 2);
+            let mut one = Array2::<f32>::zeros((m, n));
+            let mut two = Array2::<f32>::zeros((m, n));
+            set_threads(1);
+            gemm(1.0, a.view(), b.view(), 0.0, one.view_mut());
+            set_threads(3);
+            gemm(1.0, a.view(), b.view(), 0.0, two.view_mut());
+            set_threads(1);
+            assert_eq!(one, two);
+            let naive = a.dot(&b);
+            let max_diff = (&one - &naive).iter().fold(0f32, |m, d| m.max(d.abs()));
+            assert!(max_diff < 1e-3, "{max_diff}");
+        }
     }
 }
