@@ -78,6 +78,24 @@ impl<F: Float> Workspace<F> {
         &self.gradient
     }
 
+    /// `Δ^(l)` and `A^(l-1)` (first `m` rows) and the `∇W^(l)` buffer: the operands of BP4.
+    fn bp4_operands(
+        &mut self,
+        m: usize,
+        l: usize,
+    ) -> (ArrayView2<'_, F>, ArrayView2<'_, F>, ArrayViewMut2<'_, F>) {
+        let a_prev = if l == 2 {
+            self.x.slice(s![..m, ..])
+        } else {
+            self.a[l - 1].slice(s![..m, ..])
+        };
+        (
+            self.delta[l].slice(s![..m, ..]),
+            a_prev,
+            self.gradient.nabla_w[l].view_mut(),
+        )
+    }
+
     /// The same, to add penalty terms to it.
     pub fn gradient_mut(&mut self) -> &mut Gradient<F> {
         &mut self.gradient
@@ -155,67 +173,91 @@ impl<F: Float> Network<F> {
     /// BP1, `Δ^(l)` by BP2, and the mean of BP3 and BP4 over the batch, left in
     /// [`Workspace::gradient`]. Returns the summed cost `Σ_x C_(x,y)` of the batch.
     pub fn backward_batch(&self, ws: &mut Workspace<F>, m: usize) -> F {
+        let cost = self.output_error_batch(ws, m);
+        let inv_m = F::one() / F::cast(m as f64);
+        for l in (2..=self.num_layers()).rev() {
+            self.bias_gradient_and_hidden_error_batch(ws, m, l);
+            // BP4, averaged: ∇W^(l) = (1/m) (Δ^(l))ᵀ A^(l-1), (n_l, m)·(m, n_(l-1)).
+            let (delta_l, a_prev, nabla_w) = ws.bp4_operands(m, l);
+            matmul::gemm(inv_m, delta_l.t(), a_prev, F::zero(), nabla_w);
+        }
+        cost
+    }
+
+    /// [`Network::backward_batch`] followed by plain gradient descent, with BP4 accumulated
+    /// straight into the weights: `W^(l) ← W^(l) − (η/m) (Δ^(l))ᵀ A^(l-1)` is one product with
+    /// `β = 1`, one pass over `W` fewer than forming `∇W` and then subtracting `η ∇W`. BP2 for
+    /// layer `l − 1` reads `W^(l)` before it changes. Equal to the two steps up to rounding (a test
+    /// binds them). Returns the summed cost of the batch.
+    pub fn backward_batch_descend(&mut self, ws: &mut Workspace<F>, m: usize, eta: F) -> F {
+        let cost = self.output_error_batch(ws, m);
+        let step = -eta / F::cast(m as f64);
+        for l in (2..=self.num_layers()).rev() {
+            self.bias_gradient_and_hidden_error_batch(ws, m, l);
+            let (delta_l, a_prev, _) = ws.bp4_operands(m, l);
+            matmul::gemm(
+                step,
+                delta_l.t(),
+                a_prev,
+                F::one(),
+                self.weights_mut(l).view_mut(),
+            );
+            self.biases_mut(l).scaled_add(-eta, &ws.gradient.nabla_b[l]);
+        }
+        cost
+    }
+
+    /// Step 3 (BP1): `Δ^(L) = ∇_a C ∘ σ'(Z^(L))`, row by row; returns the summed cost.
+    fn output_error_batch(&self, ws: &mut Workspace<F>, m: usize) -> F {
         let big_l = self.num_layers();
-        let Workspace {
-            x,
+        let Workspace { y, a, delta, .. } = ws;
+        let (a_out, y) = (a[big_l].slice(s![..m, ..]), y.slice(s![..m, ..]));
+        let cost = self.cost().total(a_out, y);
+        self.cost().output_error_rows(
+            self.activation(big_l),
+            a_out,
             y,
+            delta[big_l].slice_mut(s![..m, ..]),
+        );
+        cost
+    }
+
+    /// For layer `l`: BP3 averaged, `∇b^(l) = (1/m) Σ_rows Δ^(l)`, and step 4 (BP2),
+    /// `Δ^(l-1) = (Δ^(l) W^(l)) ∘ σ'(Z^(l-1))` (`(m, n_l)·(n_l, n_(l-1))`; with dropout `σ'`
+    /// becomes `M ∘ σ'`).
+    fn bias_gradient_and_hidden_error_batch(&self, ws: &mut Workspace<F>, m: usize, l: usize) {
+        let Workspace {
             a,
             delta,
             gradient,
             dropout,
+            ..
         } = ws;
-        let y = y.slice(s![..m, ..]);
-        let cost = self.cost().total(a[big_l].slice(s![..m, ..]), y);
-        // Step 3 (BP1): Δ^(L) = ∇_a C ∘ σ'(Z^(L)), row by row.
-        self.cost().output_error_rows(
-            self.activation(big_l),
-            a[big_l].slice(s![..m, ..]),
-            y,
-            delta[big_l].slice_mut(s![..m, ..]),
-        );
         let inv_m = F::one() / F::cast(m as f64);
-        for l in (2..=big_l).rev() {
-            let a_prev = if l == 2 {
-                x.slice(s![..m, ..])
-            } else {
-                a[l - 1].slice(s![..m, ..])
-            };
-            let (delta_prev, delta_l) = if l == 2 {
-                (None, &delta[2])
-            } else {
-                let (prev, this) = delta.pair_mut_rev(l);
-                (Some(prev), this)
-            };
-            let delta_l = delta_l.slice(s![..m, ..]); // (m, n_l)
-                                                      // BP3, averaged: ∇b^(l) = (1/m) Σ_rows Δ^(l).
-            column_mean(delta_l, inv_m, gradient.nabla_b[l].view_mut());
-            // BP4, averaged: ∇W^(l) = (1/m) (Δ^(l))ᵀ A^(l-1), (n_l, m)·(m, n_(l-1)).
-            matmul::gemm(
-                inv_m,
-                delta_l.t(),
-                a_prev,
-                F::zero(),
-                gradient.nabla_w[l].view_mut(),
-            );
-            // Step 4 (BP2): Δ^(l-1) = (Δ^(l) W^(l)) ∘ σ'(Z^(l-1)), (m, n_l)·(n_l, n_(l-1)).
-            if let Some(delta_prev) = delta_prev {
-                let mut delta_prev = delta_prev.slice_mut(s![..m, ..]);
-                matmul::gemm(
-                    F::one(),
-                    delta_l,
-                    self.weights(l).view(),
-                    F::zero(),
-                    delta_prev.view_mut(),
-                );
-                match dropout {
-                    Some(masks) => delta_prev *= &masks[l - 1].slice(s![..m, ..]), // M ∘ σ'(Z)
-                    None => self
-                        .activation(l - 1)
-                        .times_sigma_prime_of_a(delta_prev, a_prev),
-                }
-            }
+        column_mean(
+            delta[l].slice(s![..m, ..]),
+            inv_m,
+            gradient.nabla_b[l].view_mut(),
+        );
+        if l == 2 {
+            return;
         }
-        cost
+        let a_prev = a[l - 1].slice(s![..m, ..]);
+        let (delta_prev, delta_l) = delta.pair_mut_rev(l);
+        let mut delta_prev = delta_prev.slice_mut(s![..m, ..]);
+        matmul::gemm(
+            F::one(),
+            delta_l.slice(s![..m, ..]),
+            self.weights(l).view(),
+            F::zero(),
+            delta_prev.view_mut(),
+        );
+        match dropout {
+            Some(masks) => delta_prev *= &masks[l - 1].slice(s![..m, ..]), // M ∘ σ'(Z)
+            None => self
+                .activation(l - 1)
+                .times_sigma_prime_of_a(delta_prev, a_prev),
+        }
     }
 
     /// The mean gradient of a mini-batch by the matrix path: `xs (m, n_1)` and `ys (m, n_L)`

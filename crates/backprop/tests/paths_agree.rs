@@ -57,3 +57,49 @@ fn a_workspace_is_reused_across_batch_sizes() {
         "9 rows do not fit 8"
     );
 }
+
+/// The fused step (BP4 accumulated into W) equals forming the mean gradient and then
+/// `W ← W − η ∇W`, `b ← b − η ∇b`, with and without dropout.
+#[test]
+fn fused_descent_equals_gradient_then_step() {
+    for (k, (hidden, output, cost)) in common::valid_combinations()
+        .into_iter()
+        .enumerate()
+        .step_by(3)
+    {
+        let net = common::network::<f64>(&[12, 9, 7, 4], hidden, output, cost, 40 + k as u64);
+        let (xs, ys) = common::examples::<f64>(6, 12, 4, k as u64);
+        for dropout in [0.0, 0.3] {
+            let mut ws = Workspace::new(&net, 6);
+            ws.inputs_mut(6).assign(&xs);
+            ws.targets_mut(6).assign(&ys);
+            let forward = |net: &Network<f64>, ws: &mut Workspace<f64>| {
+                if dropout > 0.0 {
+                    net.forward_batch_dropout(ws, 6, dropout, &mut backprop::init::rng(1, 2));
+                } else {
+                    net.forward_batch(ws, 6);
+                }
+            };
+            let mut two_steps = net.clone();
+            forward(&two_steps, &mut ws);
+            two_steps.backward_batch(&mut ws, 6);
+            let gradient = ws.gradient().clone();
+            two_steps.gradient_descent_step(&gradient, 0.7);
+            let mut fused = net.clone();
+            forward(&fused, &mut ws);
+            fused.backward_batch_descend(&mut ws, 6, 0.7);
+            for l in 2..=4 {
+                let dw = (fused.weights(l) - two_steps.weights(l))
+                    .iter()
+                    .fold(0f64, |m, d| m.max(d.abs()));
+                let db = (fused.biases(l) - two_steps.biases(l))
+                    .iter()
+                    .fold(0f64, |m, d| m.max(d.abs()));
+                assert!(
+                    dw < 1e-13 && db < 1e-13,
+                    "{hidden}/{output}/{cost} dropout {dropout} layer {l}: {dw:e} {db:e}"
+                );
+            }
+        }
+    }
+}
