@@ -15,10 +15,6 @@ pub struct Splits {
     pub description: String,
 }
 
-/// The standard file names of an IDX directory (each may also be gzipped, `…ubyte.gz`).
-const TRAIN: [&str; 2] = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte"];
-const TEST: [&str; 2] = ["t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"];
-
 /// The seed of the fixed shuffle that picks a CSV file's test rows (the same for every command).
 const CSV_SPLIT_SEED: u64 = 0x5EED;
 
@@ -56,24 +52,8 @@ pub fn load(args: &DataArgs, quiet: bool) -> CliResult<Splits> {
     }
 }
 
-fn idx_pair(dir: &Path, names: [&str; 2]) -> CliResult<Dataset> {
-    let find = |name: &str| -> CliResult<PathBuf> {
-        [dir.join(format!("{name}.gz")), dir.join(name)]
-            .into_iter()
-            .find(|p| p.is_file())
-            .ok_or_else(|| {
-                CliError::input(format!(
-                    "{}: no {name}.gz or {name} in this directory",
-                    dir.display()
-                ))
-            })
-    };
-    Ok(idx::read_idx(&find(names[0])?, &find(names[1])?, 0)?)
-}
-
 fn idx_splits(dir: &Path, name: &str) -> CliResult<Splits> {
-    let train = idx_pair(dir, TRAIN)?;
-    let test = idx_pair(dir, TEST)?;
+    let (train, test) = idx::read_standard_dir(dir)?;
     let description = format!(
         "{name} ({}): {} train, {} test",
         dir.display(),
@@ -105,13 +85,7 @@ fn standard_dir(args: &DataArgs, quiet: bool) -> CliResult<PathBuf> {
         .join("backprop")
         .join(name);
     candidates.push(cache.clone());
-    let complete = |dir: &PathBuf| {
-        TRAIN
-            .iter()
-            .chain(&TEST)
-            .all(|f| dir.join(format!("{f}.gz")).is_file() || dir.join(f).is_file())
-    };
-    if let Some(found) = candidates.iter().find(|d| complete(d)) {
+    if let Some(found) = candidates.iter().find(|d| idx::is_standard_dir(d)) {
         return Ok(found.clone());
     }
     let mirror: &Mirror = if name == "mnist" {

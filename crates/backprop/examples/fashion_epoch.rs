@@ -16,17 +16,7 @@ fn main() -> backprop::Result<()> {
     let eta: f64 = arg(3, "3.0").parse().expect("eta");
     let init = Init::from_name(&arg(4, "standard")).expect("standard or scaled");
     let epochs: usize = arg(5, "3").parse().expect("epochs");
-    let dir = Path::new("/usr/share/datasets/fashion-mnist");
-    let train = idx::read_idx(
-        &dir.join("train-images-idx3-ubyte.gz"),
-        &dir.join("train-labels-idx1-ubyte.gz"),
-        10,
-    )?;
-    let test = idx::read_idx(
-        &dir.join("t10k-images-idx3-ubyte.gz"),
-        &dir.join("t10k-labels-idx1-ubyte.gz"),
-        10,
-    )?;
+    let (train, test) = idx::read_standard_dir(Path::new("/usr/share/datasets/fashion-mnist"))?;
     backprop::set_threads(std::thread::available_parallelism().map_or(1, |n| n.get()));
     let mut net: Network = Network::builder(&sizes).init(init).build()?;
     let sgd = Sgd {

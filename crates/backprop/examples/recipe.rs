@@ -29,17 +29,8 @@ fn main() -> backprop::Result<()> {
             (train, test, vec![784, 500, 300, 10], sgd)
         }
         _ => {
-            let dir = Path::new("/usr/share/datasets/fashion-mnist");
-            let train = idx::read_idx(
-                &dir.join("train-images-idx3-ubyte.gz"),
-                &dir.join("train-labels-idx1-ubyte.gz"),
-                10,
-            )?;
-            let test = idx::read_idx(
-                &dir.join("t10k-images-idx3-ubyte.gz"),
-                &dir.join("t10k-labels-idx1-ubyte.gz"),
-                10,
-            )?;
+            let (train, test) =
+                idx::read_standard_dir(Path::new("/usr/share/datasets/fashion-mnist"))?;
             let sgd = Sgd {
                 epochs: 30,
                 batch_size: 64,

@@ -107,6 +107,37 @@ pub fn read_idx(images: &Path, labels: &Path, n_classes: usize) -> Result<Datase
     assemble(parsed_images, parsed_labels, n_classes, labels)
 }
 
+/// The standard file names of a directory of IDX files, each raw or gzipped (`….gz`):
+/// training images and labels, then test images and labels.
+pub const STANDARD_FILES: [&str; 4] = [
+    "train-images-idx3-ubyte",
+    "train-labels-idx1-ubyte",
+    "t10k-images-idx3-ubyte",
+    "t10k-labels-idx1-ubyte",
+];
+
+/// Whether `dir` holds the four [`STANDARD_FILES`] (raw or gzipped).
+pub fn is_standard_dir(dir: &Path) -> bool {
+    STANDARD_FILES.iter().all(|f| find_in(dir, f).is_ok())
+}
+
+fn find_in(dir: &Path, name: &str) -> Result<std::path::PathBuf> {
+    [dir.join(format!("{name}.gz")), dir.join(name)]
+        .into_iter()
+        .find(|p| p.is_file())
+        .ok_or_else(|| Error::data(dir, format!("no {name}.gz or {name} in this directory")))
+}
+
+/// The training and test sets of a directory of the four [`STANDARD_FILES`] (MNIST,
+/// Fashion-MNIST, …); the number of classes is the largest label plus one.
+pub fn read_standard_dir(dir: &Path) -> Result<(Dataset, Dataset)> {
+    let [train_x, train_y, test_x, test_y] = STANDARD_FILES.map(|f| find_in(dir, f));
+    Ok((
+        read_idx(&train_x?, &train_y?, 0)?,
+        read_idx(&test_x?, &test_y?, 0)?,
+    ))
+}
+
 fn assemble(
     images: (Vec<usize>, Vec<u8>),
     labels: (Vec<usize>, Vec<u8>),
