@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{backprop, fails};
+use common::{backprop, fails, succeeds};
 use std::path::Path;
 
 const RECIPE: [&str; 16] = [
@@ -54,19 +54,13 @@ fn three_epochs_and_a_resumed_three_equal_six() {
         .arg(&ckpt)
         .assert()
         .success();
-    let out = backprop()
-        .args(["train", "--epochs", "6", "--resume"])
-        .arg(&ckpt)
-        .arg("--save")
-        .arg(&resumed)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let text = succeeds(
+        backprop()
+            .args(["train", "--epochs", "6", "--resume"])
+            .arg(&ckpt)
+            .arg("--save")
+            .arg(&resumed),
     );
-    let text = String::from_utf8(out.stdout).unwrap();
     assert!(
         text.contains("Resuming after epoch 3")
             && text.contains("Epoch 4: ")
@@ -127,26 +121,17 @@ fn ctrl_c_writes_a_checkpoint_and_exits_130() {
 
 #[test]
 fn early_stopping_uses_a_validation_split_from_the_training_data() {
-    let out = backprop()
-        .args([
-            "train",
-            "--epochs",
-            "40",
-            "--eta",
-            "8",
-            "--early-stop",
-            "2",
-            "--validation",
-            "1000",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8(out.stdout).unwrap();
+    let text = succeeds(backprop().args([
+        "train",
+        "--epochs",
+        "40",
+        "--eta",
+        "8",
+        "--early-stop",
+        "2",
+        "--validation",
+        "1000",
+    ]));
     assert!(
         text.contains("Validation: the last 1000 training examples")
             && text.contains("validation ")

@@ -38,3 +38,14 @@ pub fn fails(args: &[&str], code: i32, needle: &str) {
         "{args:?}: `{needle}` not in: {stderr}"
     );
 }
+
+/// Runs a prepared command, expects success, returns stdout.
+pub fn succeeds(cmd: &mut Command) -> String {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
