@@ -22,6 +22,7 @@ pub fn weighted_input<F: Float>(
         a_prev.insert_axis(ndarray::Axis(1)),
         F::one(),
         column_z,
+        matmul::Split::Rows,
     );
     z
 }

@@ -9,7 +9,8 @@
 //! All buffers live in a [`Workspace`] made once for the largest mini-batch: nothing is allocated
 //! per mini-batch. `Z^(l)` is not kept: `σ` is applied in place and `σ'` is computed from `A`.
 
-use crate::{matmul, Error, Float, Gradient, Layers, Network, Result};
+use crate::matmul::{self, Split};
+use crate::{threads, Error, Float, Gradient, Layers, Network, Result};
 use ndarray::{s, Array2, ArrayView2, ArrayViewMut2, Axis};
 use rand::RngExt;
 
@@ -160,8 +161,10 @@ impl<F: Float> Network<F> {
                 self.weights(l).t(),
                 F::one(),
                 z.view_mut(),
+                Split::Columns, // by neurons of layer l
             ); // += A Wᵀ
-            self.activation(l).sigma_rows_in_place(z.view_mut()); // A^(l) = σ(Z^(l))
+            let sigma = self.activation(l);
+            threads::by_rows_of(z.view_mut(), &|z| sigma.sigma_rows_in_place(z)); // A^(l) = σ(Z^(l))
             if let (Some(masks), true) = (masks.as_deref_mut(), l < self.num_layers()) {
                 self.activation(l)
                     .apply_dropout(z, masks[l].slice_mut(s![..m, ..]));
@@ -179,7 +182,7 @@ impl<F: Float> Network<F> {
             self.bias_gradient_and_hidden_error_batch(ws, m, l);
             // BP4, averaged: ∇W^(l) = (1/m) (Δ^(l))ᵀ A^(l-1), (n_l, m)·(m, n_(l-1)).
             let (delta_l, a_prev, nabla_w) = ws.bp4_operands(m, l);
-            matmul::gemm(inv_m, delta_l.t(), a_prev, F::zero(), nabla_w);
+            matmul::gemm(inv_m, delta_l.t(), a_prev, F::zero(), nabla_w, Split::Rows);
         }
         cost
     }
@@ -201,6 +204,7 @@ impl<F: Float> Network<F> {
                 a_prev,
                 F::one(),
                 self.weights_mut(l).view_mut(),
+                Split::Rows, // by neurons of layer l, as in the forward pass
             );
             self.biases_mut(l).scaled_add(-eta, &ws.gradient.nabla_b[l]);
         }
@@ -251,12 +255,16 @@ impl<F: Float> Network<F> {
             self.weights(l).view(),
             F::zero(),
             delta_prev.view_mut(),
+            Split::Columns, // by neurons of layer l − 1
         );
         match dropout {
             Some(masks) => delta_prev *= &masks[l - 1].slice(s![..m, ..]), // M ∘ σ'(Z)
-            None => self
-                .activation(l - 1)
-                .times_sigma_prime_of_a(delta_prev, a_prev),
+            None => {
+                let sigma = self.activation(l - 1);
+                threads::by_rows(delta_prev, a_prev, &|d, a| {
+                    sigma.times_sigma_prime_of_a(d, a)
+                });
+            }
         }
     }
 

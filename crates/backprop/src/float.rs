@@ -3,6 +3,7 @@
 //! Every function of the crate is generic over [`Float`], so the same lines of code train in
 //! `f32` and are checked against finite differences in `f64`.
 
+use ndarray::{ArrayView2, ArrayViewMut2};
 use std::fmt::{Debug, Display};
 use std::iter::Sum;
 use std::ops::{AddAssign, DivAssign, MulAssign, SubAssign};
@@ -30,6 +31,15 @@ pub trait Float:
     fn cast(x: f64) -> Self;
     /// Widens (or keeps) the value as an `f64`, for reports and comparisons.
     fn as_f64(self) -> f64;
+    /// The same matrix as `f32` when `Self` is `f32`, else `None` (the crate's hand-written
+    /// matrix kernels are for `f32` only).
+    fn as_f32_view(_m: ArrayView2<'_, Self>) -> Option<ArrayView2<'_, f32>> {
+        None
+    }
+    /// [`Float::as_f32_view`] for a matrix to write to.
+    fn as_f32_view_mut(_m: ArrayViewMut2<'_, Self>) -> Option<ArrayViewMut2<'_, f32>> {
+        None
+    }
 }
 
 impl Float for f32 {
@@ -38,6 +48,12 @@ impl Float for f32 {
     }
     fn as_f64(self) -> f64 {
         f64::from(self)
+    }
+    fn as_f32_view(m: ArrayView2<'_, Self>) -> Option<ArrayView2<'_, f32>> {
+        Some(m)
+    }
+    fn as_f32_view_mut(m: ArrayViewMut2<'_, Self>) -> Option<ArrayViewMut2<'_, f32>> {
+        Some(m)
     }
 }
 

@@ -63,6 +63,7 @@ pub mod optimizer;
 pub mod regularization;
 pub mod schedule;
 mod sgd;
+mod threads;
 
 pub use activation::Activation;
 pub use backprop::Trace;
@@ -78,9 +79,10 @@ pub use gradcheck::{
 pub use gradient::Gradient;
 pub use init::Init;
 pub use layers::Layers;
-pub use matmul::{set_threads, threads, PARALLEL_MIN_FLOP};
+pub use matmul::PARALLEL_MIN_FLOP;
 pub use network::{Architecture, Network, NetworkBuilder};
 pub use optimizer::{Optimizer, OptimizerState};
 pub use regularization::Regularization;
 pub use schedule::Schedule;
 pub use sgd::{Best, EpochReport, Observer, Outcome, Sgd, Trainer};
+pub use threads::{parallel, set_threads, threads};

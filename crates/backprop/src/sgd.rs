@@ -143,8 +143,9 @@ pub struct EpochReport {
     pub test: Option<Evaluation>,
 }
 
-/// Watches training: called after each mini-batch and each epoch.
-pub trait Observer {
+/// Watches training: called after each mini-batch and each epoch. It is `Send` because the
+/// mini-batches of an epoch run on a worker of the thread pool (see [`crate::parallel`]).
+pub trait Observer: Send {
     /// After mini-batch `done` of `total` in the current epoch; `Break` stops training right
     /// there (the [`Trainer`] state is then ready to be saved and resumed).
     fn batch_done(&mut self, _done: usize, _total: usize) -> ControlFlow<()> {
@@ -271,7 +272,8 @@ impl<F: Float> Trainer<F> {
         }
         let mut ws = Workspace::new(&self.network, self.settings.batch_size.min(train.len()));
         while self.epoch < self.settings.epochs {
-            if self.run_epoch(train, &mut ws, observer).is_break() {
+            let flow = crate::parallel(|| self.run_epoch(train, &mut ws, observer));
+            if flow.is_break() {
                 save(self)?;
                 return Ok(Outcome::Interrupted);
             }

@@ -44,20 +44,21 @@ fn small_data() -> (Dataset, Dataset) {
 #[test]
 fn one_seed_gives_identical_bytes_whatever_the_threads() {
     let (train, _) = small_data();
-    let run = |threads: usize| {
+    // (hidden neurons, mini-batch): 2·100·784·256 ≈ 40 MFLOP per product on the blocked kernel;
+    // 2·10·784·100 ≈ 1.6 MFLOP on the mini-batch kernels. Both are split between threads.
+    let run = |threads: usize, (hidden, batch_size): (usize, usize)| {
         set_threads(threads);
-        let mut net: Network = Network::builder(&[784, 256, 10])
+        let mut net: Network = Network::builder(&[784, hidden, 10])
             .init(Init::Scaled)
             .seed(4)
             .build()
             .unwrap();
-        // 2·100·784·256 ≈ 40 MFLOP per product: large enough to be split between threads.
         net.train(
             &train,
             None,
             &Sgd {
                 epochs: 2,
-                batch_size: 100,
+                batch_size,
                 eta: 0.5,
                 seed: 9,
                 ..Sgd::default()
@@ -66,9 +67,13 @@ fn one_seed_gives_identical_bytes_whatever_the_threads() {
         .unwrap();
         weights_bytes(&net)
     };
-    let one = run(1);
-    assert_eq!(one, run(1));
-    assert_eq!(one, run(2));
+    for shape in [(256, 100), (100, 10)] {
+        let one = run(1, shape);
+        assert_eq!(one, run(1, shape));
+        assert_eq!(one, run(2, shape), "{shape:?}");
+        assert_eq!(one, run(3, shape), "{shape:?}");
+    }
+    let one = run(1, (256, 100));
     set_threads(1);
     let mut other: Network = Network::builder(&[784, 256, 10])
         .init(Init::Scaled)
