@@ -80,7 +80,8 @@ pub struct TrainArgs {
     /// Seed of the initial weights and of the shuffles.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Threads for large matrix products (default: all cores); results do not depend on it.
+    /// Threads for large matrix products and element-wise steps (default: all cores); results do
+    /// not depend on it.
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     pub threads: Option<u64>,
     #[command(flatten)]

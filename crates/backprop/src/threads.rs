@@ -52,7 +52,24 @@ fn pool() -> Option<Arc<rayon::ThreadPool>> {
 /// Runs `f` on a worker of the pool, so that the products inside it are split between
 /// [`threads`] without handing work over from the outside each time. With one thread, `f` runs
 /// here. Training ([`crate::Trainer`]) already does this for every epoch; call it around your own
-/// loop of [`crate::Network::forward_batch`] / [`crate::Network::backward_batch`] calls.
+/// loop of [`crate::Network::forward_batch`] / [`crate::Network::backward_batch`] calls:
+///
+/// ```
+/// use backprop::{Network, Workspace};
+/// backprop::set_threads(2);
+/// let net: Network = Network::builder(&[784, 100, 10]).seed(1).build()?;
+/// let mut ws = Workspace::new(&net, 10);
+/// let cost = backprop::parallel(|| {
+///     let mut total = 0.0;
+///     for _ in 0..3 {
+///         net.forward_batch(&mut ws, 10); // the inputs and targets are zeros here
+///         total += net.backward_batch(&mut ws, 10);
+///     }
+///     total
+/// });
+/// assert!(cost.is_finite());
+/// # Ok::<(), backprop::Error>(())
+/// ```
 pub fn parallel<R: Send>(f: impl FnOnce() -> R + Send) -> R {
     match pool() {
         Some(pool) => pool.install(f),
