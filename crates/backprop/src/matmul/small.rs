@@ -51,6 +51,9 @@ pub(super) fn dots(
 ) {
     assert!(available() && dots_fit(&a, &b));
     assert!(a.ncols() == b.nrows() && c.dim() == (a.nrows(), b.ncols()));
+    if c.is_empty() {
+        return;
+    }
     #[cfg(target_arch = "x86_64")]
     // SAFETY: AVX2 and FMA are present (asserted); every pointer the kernel forms is `row·stride +
     // p` with `row` below the view's rows and `p` below `k`, inside the views (shapes asserted).
@@ -70,6 +73,9 @@ pub(super) fn scaled_rows(
 ) {
     assert!(available() && scaled_rows_fit(&b, &c));
     assert!(a.ncols() == b.nrows() && c.dim() == (a.nrows(), b.ncols()));
+    if c.is_empty() {
+        return;
+    }
     #[cfg(target_arch = "x86_64")]
     // SAFETY: as in `dots`: features asserted, all offsets inside the asserted shapes.
     unsafe {
