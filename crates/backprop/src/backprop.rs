@@ -2,7 +2,8 @@
 //! formula.
 //!
 //! This path is written for reading and checking, not for speed (it allocates every vector);
-//! training uses the mini-batch matrix path in [`crate::batch`], which a test binds to this one.
+//! training uses the mini-batch matrix path ([`crate::Network::forward_batch`] and
+//! [`crate::Network::backward_batch`]), which a test binds to this one.
 
 use crate::{matmul, Activation, Error, Float, Gradient, Layers, Network, Result};
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2};

@@ -6,7 +6,7 @@
 //! [`crate::model_file`], `format` = `backprop-checkpoint`, `settings` (the [`Sgd`] as JSON),
 //! `state` (epoch, mini-batch, η, step, …; numbers written so that they read back exactly), and
 //! any `extra` entries of the caller. Random streams need no state: each is named by the seed and
-//! its position (see [`crate::sgd`]). Written atomically, like model files. `f32` only.
+//! its position (see [`crate::Trainer`]). Written atomically, like model files. `f32` only.
 
 use crate::model_file::{self, bias_name, weight_name};
 use crate::optimizer::Optimizer;
