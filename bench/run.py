@@ -4,7 +4,7 @@
 One command:
 
     python3 bench/run.py [--configs A,B,C,D] [--peers ours,numpy,torch,candle,burn]
-                         [--epochs 3] [--threads 1,2] [--seeds 1] [--build-jobs N]
+                         [--epochs 3] [--threads 1,2] [--seeds 1] [--rounds 1] [--build-jobs N]
 
 It (1) installs or builds the peers that are missing (pip for numpy/torch, cargo for the candle
 and burn crates under bench/peers/, into bench/out/target), (2) measures the machine's float32
@@ -273,14 +273,17 @@ def summarize(runs):
     if not ok:
         return None
     secs = [e["train_seconds"] for r in ok for e in r["epochs"]]
-    finals = [r["epochs"][-1]["test_accuracy"] for r in ok]
+    # Rounds repeat the same seeds (same results), so accuracy counts each seed once.
+    finals = [r["epochs"][-1]["test_accuracy"] for r in ok if r.get("round", 1) == min(
+        x.get("round", 1) for x in ok if x["seed"] == r["seed"])]
     return {
         "label": ok[0]["label"],
         "threads": ok[0]["threads"],
         "median_seconds": statistics.median(secs),
         "accuracy_mean": statistics.fmean(finals),
         "accuracy_sd": statistics.stdev(finals) if len(finals) > 1 else None,
-        "seeds": len(ok),
+        "seeds": len({r["seed"] for r in ok}),
+        "rounds": len({r.get("round", 1) for r in ok}),
         "peak_rss_mb": max(r["peak_rss_mb"] for r in ok),
         "epochs": len(ok[0]["epochs"]),
         # 1-minute load average around the runs: well above 0 means other work shared the CPUs.
@@ -344,6 +347,10 @@ def main():
                    help="epochs for D (30 in the published table; fewer for a quick check)")
     p.add_argument("--threads", default="1,2", help="thread counts; each peer keeps its best")
     p.add_argument("--seeds", type=int, default=1, help="seeds 1..N for the accuracy mean/spread")
+    p.add_argument("--rounds", type=int, default=1,
+                   help="repeat every peer's runs N times, interleaved (ours, numpy, …, ours, numpy, …), "
+                        "so that a machine whose speed drifts weighs on every peer alike; "
+                        "times are the median over all rounds")
     p.add_argument("--build-jobs", type=int, default=0, help="cargo -j for the builds (0: cargo's default)")
     p.add_argument("--no-build-ours", action="store_true",
                    help="use target/release/backprop as it is instead of `cargo build --release` first")
@@ -413,14 +420,15 @@ def main():
     for cname in configs:
         cfg = CONFIGS[cname]
         epochs = cfg.get("epochs", args.epochs)
-        for peer in peers:
+        for rnd, peer in ((r, x) for r in range(1, args.rounds + 1) for x in peers):
             if peer in missing:
                 continue
             variants = numpy_variants if peer == "numpy" else [(peer, False)]
             for label, unset in variants:
                 for t in threads:
                     for seed in seeds:
-                        tag = f"{cname}-{label.split(' ')[0]}{'-unset' if unset and pinned else ''}-t{t}-s{seed}"
+                        tag = (f"{cname}-{label.split(' ')[0]}{'-unset' if unset and pinned else ''}"
+                               f"-t{t}-s{seed}" + (f"-r{rnd}" if args.rounds > 1 else ""))
                         metrics = os.path.join(LOGS, f"{tag}.metrics.jsonl")
                         if os.path.exists(metrics):
                             os.remove(metrics)
@@ -431,13 +439,14 @@ def main():
                                 env.pop(v, None)
                         stdout_path = os.path.join(LOGS, f"{tag}.stdout")
                         stderr_path = os.path.join(LOGS, f"{tag}.stderr")
-                        log(f"[{cname}] {label}: {t} thread(s), seed {seed}, {epochs} epochs ...")
+                        log(f"[{cname}] {label}: {t} thread(s), seed {seed}, {epochs} epochs"
+                            + (f", round {rnd}/{args.rounds}" if args.rounds > 1 else "") + " ...")
                         load_before = os.getloadavg()[0]  # other work on the machine skews times
                         rc, wall, rss = run_measured(cmd, env, stdout_path, stderr_path, args.timeout)
                         ep = read_epochs(metrics if peer == "ours" else stdout_path)
                         ok = rc == 0 and len(ep) == epochs
                         run = {"config": cname, "peer": peer, "label": label, "threads": t,
-                               "seed": seed, "cmd": cmd, "exit_code": rc, "ok": ok,
+                               "seed": seed, "round": rnd, "cmd": cmd, "exit_code": rc, "ok": ok,
                                "wall_seconds": wall, "peak_rss_mb": rss, "epochs": ep,
                                "coretype_unset": unset,
                                "loadavg_1min": [load_before, os.getloadavg()[0]]}
@@ -495,7 +504,7 @@ def main():
                 rows[-1][-1] += "; OPENBLAS_CORETYPE not set here, so both variants are one run"
 
     title = (f"backprop side-by-side benchmark — {platform.machine()}, {os.cpu_count()} CPUs, "
-             f"epochs A–C: {args.epochs}, D: {args.d_epochs}; threads {args.threads}; seeds {len(seeds)}")
+             f"epochs A–C: {args.epochs}, D: {args.d_epochs}; threads {args.threads}; seeds {len(seeds)}; rounds {args.rounds}")
     text = "\n".join([title, describe_ceiling(ceiling), "", render_text(rows)])
     print("\n" + text)
 
@@ -503,7 +512,7 @@ def main():
         "# backprop side-by-side benchmark", "",
         f"- machine: {platform.machine()}, {os.cpu_count()} CPUs, {platform.platform()}",
         f"- epochs: A–C {args.epochs}, D {args.d_epochs}; thread counts {args.threads} (each peer's best); "
-        f"seeds: {len(seeds)}",
+        f"seeds: {len(seeds)}; rounds: {args.rounds} (interleaved, medians over all)",
         f"- {describe_ceiling(ceiling)}",
         "- GFLOP/s counts the exact matrix work: per example 4·ΣW + 2·ΣW(layers ≥ 2) FLOP "
         "(forward, weight gradient, back-propagated error); "
