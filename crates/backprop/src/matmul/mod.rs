@@ -102,7 +102,7 @@ fn choose<F: Float>(
     b: &ArrayView2<'_, F>,
     c: &ArrayViewMut2<'_, F>,
 ) -> Kernel {
-    let is_f32 = std::any::TypeId::of::<F>() == std::any::TypeId::of::<f32>();
+    let is_f32 = F::as_f32_view(a.view()).is_some();
     if !is_f32 || !small::available() {
         Kernel::Blocked
     } else if a.ncols() <= SMALL_SIDE && small::scaled_rows_fit(b, c) {
@@ -160,19 +160,21 @@ fn run<F: Float>(
     beta: F,
     mut c: ArrayViewMut2<'_, F>,
 ) {
-    let views = (
-        F::as_f32_view(a.view()),
-        F::as_f32_view(b.view()),
-        F::as_f32_view_mut(c.view_mut()),
-    );
-    if let (Kernel::Dots | Kernel::ScaledRows, (Some(a), Some(b), Some(c))) = (kernel, views) {
-        let (alpha, beta) = (alpha.as_f64() as f32, beta.as_f64() as f32); // F is f32: exact
-        if kernel == Kernel::Dots {
-            small::dots(alpha, a, b, beta, c);
-        } else {
-            small::scaled_rows(alpha, a, b, beta, c);
+    if kernel != Kernel::Blocked {
+        // `choose` picked a kernel of `small`, so F is f32 and these views are the same ones.
+        let views = (
+            F::as_f32_view(a.view()),
+            F::as_f32_view(b.view()),
+            F::as_f32_view_mut(c.view_mut()),
+        );
+        if let (Some(a), Some(b), Some(c)) = views {
+            let (alpha, beta) = (alpha.as_f64() as f32, beta.as_f64() as f32); // exact for f32
+            match kernel {
+                Kernel::Dots => small::dots(alpha, a, b, beta, c),
+                _ => small::scaled_rows(alpha, a, b, beta, c),
+            }
+            return;
         }
-        return;
     }
     ndarray::linalg::general_mat_mul(alpha, &a, &b, beta, &mut c);
 }

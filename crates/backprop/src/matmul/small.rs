@@ -104,15 +104,15 @@ mod x86 {
         _mm_cvtss_f32(s)
     }
 
-    /// `β c + α s`, with `β = 0` meaning "ignore `c`" and `β = 1` "add to it".
+    /// `β c`, with `β = 0` meaning "ignore `c`" (even NaN) and `β = 1` "keep it as it is".
     #[inline(always)]
-    fn combine(alpha: f32, s: f32, beta: f32, c: f32) -> f32 {
+    fn scaled_old(beta: f32, c: f32) -> f32 {
         if beta == 0.0 {
-            alpha * s
+            0.0
         } else if beta == 1.0 {
-            c + alpha * s
+            c
         } else {
-            beta * c + alpha * s
+            beta * c
         }
     }
 
@@ -157,7 +157,7 @@ mod x86 {
                             s = (*rows[r].add(p)).mul_add(*cols[q].add(p), s);
                         }
                         let out = cp.offset((i0 + r) as isize * crs + (j0 + q) as isize * ccs);
-                        *out = combine(alpha, s, beta, *out);
+                        *out = scaled_old(beta, *out) + alpha * s;
                     }
                 }
             }
@@ -229,13 +229,7 @@ mod x86 {
             for j in j..n {
                 for (r, &o) in outs.iter().enumerate().take(rows) {
                     let o = o.add(j);
-                    let mut s = if beta == 0.0 {
-                        0.0
-                    } else if beta == 1.0 {
-                        *o
-                    } else {
-                        beta * *o
-                    };
+                    let mut s = scaled_old(beta, *o);
                     for (p, cf) in coef.iter().enumerate() {
                         s = cf[r].mul_add(*bp.offset(p as isize * brs).add(j), s);
                     }
