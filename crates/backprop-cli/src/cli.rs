@@ -186,9 +186,10 @@ pub struct PredictArgs {
 
 #[derive(Debug, Args)]
 pub struct InfoArgs {
-    /// The model file (safetensors).
+    /// The model file (safetensors); without it, the CPU features seen and the matrix kernel in
+    /// use (BACKPROP_KERNEL=avx512|avx2|portable forces one).
     #[arg(long)]
-    pub model: PathBuf,
+    pub model: Option<PathBuf>,
 }
 
 /// The network that `trace` and `gradcheck` look at: a saved model, or a fresh random one.

@@ -62,6 +62,12 @@ fn main() {
         }
         Err(e) => e.exit(), // --help, --version
     };
+    // BACKPROP_KERNEL is checked before any work: an unknown name or a kernel this CPU cannot
+    // run is a usage error, never an illegal instruction later.
+    if let Err(e) = backprop::Kernel::from_env().and_then(backprop::set_kernel) {
+        eprintln!("error: {e}");
+        std::process::exit(2);
+    }
     if let Err(e) = run(cli) {
         eprintln!("error: {e}");
         std::process::exit(e.code);

@@ -1,17 +1,18 @@
 //! One mini-batch forward + backward pass (steps 2–6, the mean gradient) by the matrix path, for
 //! the configurations of `BENCHMARKS.md`: A `[784,30,10]` m=10, B `[784,100,10]` m=10,
-//! C `[784,1024,1024,10]` m=128. `BACKPROP_GEMM=matrixmultiply cargo bench --bench minibatch`
-//! repeats it with the blocked GEMM everywhere, the comparison that chose the kernels.
+//! C `[784,1024,1024,10]` m=128, and 784-30-10 with m=128 (between the two forms' sweet spots),
+//! on every kernel this CPU runs (`portable`, `avx2`, `avx512`), one thread.
 
 use backprop::{Init, Network, Workspace};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use ndarray::Array2;
 
 fn minibatch(c: &mut Criterion) {
-    let configs: [(&str, &[usize], usize); 3] = [
+    let configs: [(&str, &[usize], usize); 4] = [
         ("A 784-30-10 m=10", &[784, 30, 10], 10),
         ("B 784-100-10 m=10", &[784, 100, 10], 10),
         ("C 784-1024-1024-10 m=128", &[784, 1024, 1024, 10], 128),
+        ("784-30-10 m=128", &[784, 30, 10], 128),
     ];
     backprop::set_threads(1);
     let mut group = c.benchmark_group("forward+backward");
@@ -36,12 +37,15 @@ fn minibatch(c: &mut Criterion) {
         ws.targets_mut(m).assign(&y);
         let weights: usize = sizes.windows(2).map(|p| p[0] * p[1]).sum();
         group.throughput(Throughput::Elements((6 * weights * m) as u64)); // floating-point operations
-        group.bench_function(name, |b| {
-            b.iter(|| {
-                net.forward_batch(&mut ws, m);
-                net.backward_batch(&mut ws, m)
-            })
-        });
+        for kernel in backprop::Kernel::supported() {
+            backprop::set_kernel(kernel).unwrap();
+            group.bench_function(format!("{name} {kernel}"), |b| {
+                b.iter(|| {
+                    net.forward_batch(&mut ws, m);
+                    net.backward_batch(&mut ws, m)
+                })
+            });
+        }
     }
     group.finish();
 }

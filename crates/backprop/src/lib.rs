@@ -79,7 +79,7 @@ pub use gradcheck::{
 pub use gradient::Gradient;
 pub use init::Init;
 pub use layers::Layers;
-pub use matmul::PARALLEL_MIN_FLOP;
+pub use matmul::{cpu_features, kernel, set_kernel, Kernel, KERNEL_ENV, PARALLEL_MIN_FLOP};
 pub use network::{Architecture, Network, NetworkBuilder};
 pub use optimizer::{Optimizer, OptimizerState};
 pub use regularization::Regularization;

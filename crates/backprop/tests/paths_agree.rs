@@ -13,8 +13,17 @@ fn difference<F: Float>(net: &Network<F>, m: usize, seed: u64) -> f64 {
     reference.relative_difference(fast)
 }
 
+/// On every matrix kernel this CPU runs (`f64` always runs on the portable one).
 #[test]
 fn matrix_path_matches_reference_in_f64_and_f32() {
+    for kernel in backprop::Kernel::supported() {
+        backprop::set_kernel(kernel).unwrap();
+        matrix_path_matches_reference_on(kernel);
+    }
+    backprop::set_kernel(backprop::Kernel::best()).unwrap();
+}
+
+fn matrix_path_matches_reference_on(kernel: backprop::Kernel) {
     for (k, (hidden, output, cost)) in common::valid_combinations().into_iter().enumerate() {
         let seed = 7 + k as u64;
         let sizes = [13, 9, 7, 4];
@@ -24,7 +33,10 @@ fn matrix_path_matches_reference_in_f64_and_f32() {
             let d64 = difference(&net64, m, seed);
             let d32 = difference(&net32, m, seed);
             assert!(d64 <= 1e-12, "f64 {hidden}/{output}/{cost} m={m}: {d64:e}");
-            assert!(d32 <= 1e-5, "f32 {hidden}/{output}/{cost} m={m}: {d32:e}");
+            assert!(
+                d32 <= 1e-5,
+                "f32 {kernel} {hidden}/{output}/{cost} m={m}: {d32:e}"
+            );
         }
     }
 }

@@ -1,14 +1,53 @@
-//! `backprop info`: what a model file holds.
+//! `backprop info`: what a model file holds; without `--model`, what this machine runs.
 
 use crate::cli::InfoArgs;
 use crate::commands::{load_model, train::sizes_text};
 use crate::error::CliResult;
+use std::path::Path;
 
 pub fn run(args: &InfoArgs) -> CliResult<()> {
-    let model = load_model(&args.model)?;
+    match &args.model {
+        Some(path) => model_info(path),
+        None => {
+            machine_info();
+            Ok(())
+        }
+    }
+}
+
+/// The CPU features the matrix kernels look for, the kernels this CPU runs and the one in use.
+fn machine_info() {
+    let features: Vec<String> = backprop::cpu_features()
+        .into_iter()
+        .map(|(name, has)| format!("{name} {}", if has { "yes" } else { "no" }))
+        .collect();
+    println!("CPU features: {}", features.join(", "));
+    let supported: Vec<&str> = backprop::Kernel::supported()
+        .into_iter()
+        .map(backprop::Kernel::name)
+        .collect();
+    println!("Kernels this CPU runs: {}", supported.join(", "));
+    let forced = std::env::var(backprop::KERNEL_ENV).is_ok_and(|v| !v.trim().is_empty());
+    println!(
+        "Kernel in use: {}{}",
+        backprop::kernel(),
+        if forced {
+            format!(" (forced by {})", backprop::KERNEL_ENV)
+        } else {
+            " (the widest this CPU runs)".to_string()
+        }
+    );
+    println!(
+        "Cores available: {}",
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    );
+}
+
+fn model_info(path: &Path) -> CliResult<()> {
+    let model = load_model(path)?;
     let net = &model.network;
     let arch = net.architecture();
-    println!("Model: {}", args.model.display());
+    println!("Model: {}", path.display());
     println!(
         "Layers: {} ({} parameters)",
         sizes_text(net.sizes()),
