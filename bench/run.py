@@ -5,6 +5,7 @@ One command:
 
     python3 bench/run.py [--configs A,B,C,D] [--peers ours,numpy,torch,candle,burn]
                          [--epochs 3] [--threads 1,2] [--seeds 1] [--rounds 1] [--build-jobs N]
+    python3 bench/run.py --plane [--plane-epochs 2] [--peers ours,numpy] [--threads 2] ...
 
 It (1) installs or builds the peers that are missing (pip for numpy/torch, cargo for the candle
 and burn crates under bench/peers/, into bench/out/target), (2) measures the machine's float32
@@ -24,6 +25,11 @@ Configurations (Fashion-MNIST: 60,000 train / 10,000 test):
   C  784-1024-1024-10,   m=128, eta 0.2, scaled init (weights N(0, 1/n_in))
   D  embedded MNIST 10k (data/mnist-10k: first 8000 train, last 2000 test), 784-30-10, m=10,
      eta 3.0, standard init, 30 epochs (--d-epochs N for a quick check)
+
+The plane (--plane, instead of A-D): 784-h-10 on the embedded digits (as D), sigmoid, standard
+init, eta 3.0, for every mini-batch m in {1, 10, 32, 64, 128, 256} and h in {30, 100, 300, 1000}
+(configurations named m<M>h<H>); after the table it prints one more, peer time / our time per
+(m, h) for every peer (NumPy by default). Targets: >= 2x where m <= 64, >= 1.25x where m >= 128.
 
 Columns: median train seconds per epoch (over all epochs and seeds; training only: shuffle,
 mini-batches, updates), samples/s, GFLOP/s of the exact matrix work (see gflop_per_epoch), test
@@ -68,6 +74,18 @@ CONFIGS = {
     "C": dict(layers=[784, 1024, 1024, 10], batch=128, eta=0.2, init="scaled", data="fashion"),
     "D": dict(layers=[784, 30, 10], batch=10, eta=3.0, init="standard", data="mnist10k", epochs=30),
 }
+PLANE_M = [1, 10, 32, 64, 128, 256]
+PLANE_H = [30, 100, 300, 1000]
+
+
+def plane_name(m, h):
+    return f"M{m}H{h}"
+
+
+for _m in PLANE_M:
+    for _h in PLANE_H:
+        CONFIGS[plane_name(_m, _h)] = dict(layers=[784, _h, 10], batch=_m, eta=3.0,
+                                           init="standard", data="mnist10k", plane=True)
 ALL_PEERS = ["ours", "numpy", "torch", "candle", "burn"]
 CORETYPE_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "RAYON_NUM_THREADS")
@@ -334,6 +352,31 @@ def describe_ceiling(ceiling):
             + "; ".join(parts))
 
 
+def plane_tables(summary, peers):
+    """One markdown table per peer: its median s/epoch ÷ ours, rows m, columns h."""
+    out = []
+    for peer in (x for x in peers if x != "ours"):
+        lines = [f"{peer} ÷ ours (median train s/epoch, 784-h-10, embedded digits; "
+                 "target ≥ 2× for m ≤ 64, ≥ 1.25× for m ≥ 128)", "",
+                 "| m \\ h | " + " | ".join(str(h) for h in PLANE_H) + " |",
+                 "|---|" + "---|" * len(PLANE_H)]
+        for m in PLANE_M:
+            cells = []
+            for h in PLANE_H:
+                ps = summary.get(plane_name(m, h), {}).get("peers", {})
+                ours, theirs = ps.get("ours"), ps.get(peer)
+                ok = lambda s: isinstance(s, dict) and "median_seconds" in s
+                if ok(ours) and ok(theirs):
+                    r = theirs["median_seconds"] / ours["median_seconds"]
+                    target = 2.0 if m <= 64 else 1.25
+                    cells.append(f"{r:.2f}×" + ("" if r >= target else " (miss)"))
+                else:
+                    cells.append("—")
+            lines.append(f"| {m} | " + " | ".join(cells) + " |")
+        out.append("\n".join(lines))
+    return "\n\n".join(out)
+
+
 # ---------------------------------------------------------------------------------------------
 
 def main():
@@ -357,8 +400,19 @@ def main():
     p.add_argument("--no-install", action="store_true", help="do not pip-install or build peers")
     p.add_argument("--no-ceiling", action="store_true", help="skip the matmul ceiling")
     p.add_argument("--timeout", type=float, default=0, help="seconds per training process (0: none)")
+    p.add_argument("--plane", action="store_true",
+                   help="the m × h plane (784-h-10, embedded digits) instead of --configs; "
+                        "peers default to ours,numpy")
+    p.add_argument("--plane-epochs", type=int, default=2, help="epochs per plane configuration")
     args = p.parse_args()
     CONFIGS["D"]["epochs"] = args.d_epochs
+    for c in CONFIGS.values():
+        if c.get("plane"):
+            c["epochs"] = args.plane_epochs
+    if args.plane:
+        args.configs = ",".join(plane_name(m, h) for m in PLANE_M for h in PLANE_H)
+        if args.peers == ",".join(ALL_PEERS):
+            args.peers = "ours,numpy"
 
     configs = [c.strip().upper() for c in args.configs.split(",") if c.strip()]
     peers = [x.strip().lower() for x in args.peers.split(",") if x.strip()]
@@ -366,7 +420,7 @@ def main():
     seeds = list(range(1, args.seeds + 1))
     for c in configs:
         if c not in CONFIGS:
-            p.error(f"unknown config {c} (A, B, C, D)")
+            p.error(f"unknown config {c} (A, B, C, D, or M<m>H<h> of the plane)")
     for x in peers:
         if x not in ALL_PEERS:
             p.error(f"unknown peer {x} ({', '.join(ALL_PEERS)})")
@@ -506,7 +560,8 @@ def main():
     title = (f"backprop side-by-side benchmark — {platform.machine()}, {os.cpu_count()} CPUs, "
              f"epochs A–C: {args.epochs}, D: {args.d_epochs}; threads {args.threads}; seeds {len(seeds)}; rounds {args.rounds}")
     text = "\n".join([title, describe_ceiling(ceiling), "", render_text(rows)])
-    print("\n" + text)
+    plane_md = plane_tables(summary, peers) if args.plane else ""
+    print("\n" + text + ("\n\n" + plane_md if plane_md else ""))
 
     md = "\n".join([
         "# backprop side-by-side benchmark", "",
@@ -521,7 +576,7 @@ def main():
         "- notes: the thread count kept, and the machine's 1-minute load average around those runs "
         f"({os.cpu_count()} CPUs; a load well above the run's own thread count means other work "
         "shared the CPUs and the times are pessimistic)",
-        "", render_markdown(rows), ""])
+        "", render_markdown(rows), "", plane_md])
     with open(os.path.join(OUT, "results.md"), "w") as f:
         f.write(md)
     with open(os.path.join(OUT, "results.json"), "w") as f:

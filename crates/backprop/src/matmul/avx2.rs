@@ -7,11 +7,12 @@
 //!   `β c` and taking `(α a_ip) b_pj` by a fused multiply-add for `p = 0, 1, …` in order; the last
 //!   `n % 16` columns one at a time by the same operations.
 //!
-//! A block at an edge repeats its last row or column and never stores the repeats, so an element
-//! is computed the same way wherever it sits: how a product is divided between threads cannot
+//! A block at an edge has fewer rows (same operations per element), and repeats its last column
+//! (dots, never stored) or takes the last columns one by one (rows), so an element is computed
+//! the same way wherever it sits: how a product is divided between threads cannot
 //! change a bit of it.
 
-use super::{columns_per_block, scaled_old};
+use super::{coefficients, columns_per_block, pack_panels, scaled_old, PACK_MIN_K};
 use ndarray::{ArrayView2, ArrayViewMut2};
 use std::arch::x86_64::*;
 
@@ -51,36 +52,59 @@ pub(super) unsafe fn dots(
     for jb in (0..n).step_by(block) {
         let j_end = (jb + block).min(n);
         for i0 in (0..m).step_by(DOT_ROWS) {
-            let row = |r: usize| ap.offset((i0 + r).min(m - 1) as isize * ars);
-            let rows = [row(0), row(1)];
+            let row = |r: usize| ap.offset((i0 + r) as isize * ars);
             for j0 in (jb..j_end).step_by(DOT_COLS) {
-                let col = |q: usize| bp.offset((j0 + q).min(n - 1) as isize * bcs);
-                let cols = [col(0), col(1), col(2), col(3), col(4), col(5)];
-                let mut acc = [[_mm256_setzero_ps(); DOT_COLS]; DOT_ROWS];
-                let mut p = 0;
-                while p < k8 {
-                    let x = [
-                        _mm256_loadu_ps(rows[0].add(p)),
-                        _mm256_loadu_ps(rows[1].add(p)),
-                    ];
-                    for q in 0..DOT_COLS {
-                        let w = _mm256_loadu_ps(cols[q].add(p));
-                        acc[0][q] = _mm256_fmadd_ps(x[0], w, acc[0][q]);
-                        acc[1][q] = _mm256_fmadd_ps(x[1], w, acc[1][q]);
-                    }
-                    p += 8;
-                }
-                for r in 0..DOT_ROWS.min(m - i0) {
-                    for q in 0..DOT_COLS.min(j_end - j0) {
-                        let mut s = lane_sum(acc[r][q]);
-                        for p in k8..k {
-                            s = (*rows[r].add(p)).mul_add(*cols[q].add(p), s);
-                        }
-                        let out = cp.offset((i0 + r) as isize * crs + (j0 + q) as isize * ccs);
-                        *out = scaled_old(beta, *out) + alpha * s;
-                    }
+                // Columns past the edge repeat the last one and are never stored.
+                let cols: [*const f32; DOT_COLS] =
+                    std::array::from_fn(|q| bp.offset((j0 + q).min(n - 1) as isize * bcs));
+                let rows = [row(0), row(1.min(m - i0 - 1))];
+                let out = cp.offset(i0 as isize * crs + j0 as isize * ccs);
+                let tail = (k8, k, DOT_COLS.min(j_end - j0), (crs, ccs));
+                // The last block of rows may have 1 (each dot is computed alike in either).
+                match m - i0 {
+                    1 => dot_block::<1>([rows[0]], &cols, tail, out, alpha, beta),
+                    _ => dot_block::<2>(rows, &cols, tail, out, alpha, beta),
                 }
             }
+        }
+    }
+}
+
+/// The `R × 6` dots of `rows` with `cols`: 8-lane partial sums over the first `k8` elements
+/// (element `p` to lane `p % 8`), the lanes added in a fixed tree, then the products `k8..k` one
+/// by one; each stored as `c ← β c + α·dot` for the first `cols_here` columns at `out`.
+#[inline(always)]
+unsafe fn dot_block<const R: usize>(
+    rows: [*const f32; R],
+    cols: &[*const f32; DOT_COLS],
+    (k8, k, cols_here, (crs, ccs)): (usize, usize, usize, (isize, isize)),
+    out: *mut f32,
+    alpha: f32,
+    beta: f32,
+) {
+    let mut acc = [[_mm256_setzero_ps(); DOT_COLS]; R];
+    let mut p = 0;
+    while p < k8 {
+        let mut x = [_mm256_setzero_ps(); R];
+        for r in 0..R {
+            x[r] = _mm256_loadu_ps(rows[r].add(p));
+        }
+        for q in 0..DOT_COLS {
+            let w = _mm256_loadu_ps(cols[q].add(p));
+            for r in 0..R {
+                acc[r][q] = _mm256_fmadd_ps(x[r], w, acc[r][q]);
+            }
+        }
+        p += 8;
+    }
+    for (r, acc_r) in acc.iter().enumerate() {
+        for (q, &acc_rq) in acc_r.iter().enumerate().take(cols_here) {
+            let mut s = lane_sum(acc_rq);
+            for p in k8..k {
+                s = (*rows[r].add(p)).mul_add(*cols[q].add(p), s);
+            }
+            let o = out.offset(r as isize * crs + q as isize * ccs);
+            *o = scaled_old(beta, *o) + alpha * s;
         }
     }
 }
@@ -105,58 +129,40 @@ pub(super) unsafe fn rows(
     let (m, k, n) = (a.nrows(), a.ncols(), b.ncols());
     let (brs, crs) = (b.strides()[0], c.strides()[0]);
     let (bp, cp) = (b.as_ptr(), c.as_mut_ptr());
-    // α a_ip for the rows of one block, side by side for each p: coef[p][r].
-    let mut coef = vec![[0f32; ROWS]; k];
+    let coef_all = coefficients::<ROWS>(alpha, &a);
     let block = columns_per_block(k, COLS);
+    let pack = k > PACK_MIN_K;
+    let mut panels = Vec::new();
     for jb in (0..n).step_by(block) {
         let j_end = (jb + block).min(n);
+        if pack {
+            pack_panels::<COLS>(bp, brs, k, (jb, j_end), &mut panels);
+        }
         for i0 in (0..m).step_by(ROWS) {
             let rows = ROWS.min(m - i0);
-            for (p, cf) in coef.iter_mut().enumerate() {
-                for (r, x) in cf.iter_mut().enumerate() {
-                    *x = if r < rows {
-                        alpha * a[[i0 + r, p]]
-                    } else {
-                        0.0
-                    };
-                }
-            }
-            // Rows past the edge point at the last real row and are never stored.
-            let out = |r: usize| cp.offset((i0 + r.min(rows - 1)) as isize * crs);
-            let outs = [out(0), out(1), out(2), out(3)];
-            let start = |o: *mut f32| {
-                if beta == 0.0 {
-                    _mm256_setzero_ps()
-                } else if beta == 1.0 {
-                    _mm256_loadu_ps(o)
-                } else {
-                    _mm256_mul_ps(_mm256_set1_ps(beta), _mm256_loadu_ps(o))
-                }
-            };
+            let coef = &coef_all[(i0 / ROWS) * k..][..k];
+            let outs: [*mut f32; ROWS] =
+                std::array::from_fn(|r| cp.offset((i0 + r.min(rows - 1)) as isize * crs));
+            let outs = &outs[..rows];
             let mut j = jb;
             while j + COLS <= j_end {
-                let mut acc = [[_mm256_setzero_ps(); 2]; ROWS];
-                for r in 0..ROWS {
-                    acc[r] = [start(outs[r].add(j)), start(outs[r].add(j + 8))];
-                }
-                for (p, cf) in coef.iter().enumerate() {
-                    let bp = bp.offset(p as isize * brs).add(j);
-                    let x = [_mm256_loadu_ps(bp), _mm256_loadu_ps(bp.add(8))];
-                    for r in 0..ROWS {
-                        let f = _mm256_broadcast_ss(&cf[r]);
-                        acc[r][0] = _mm256_fmadd_ps(f, x[0], acc[r][0]);
-                        acc[r][1] = _mm256_fmadd_ps(f, x[1], acc[r][1]);
-                    }
-                }
-                for r in 0..rows {
-                    _mm256_storeu_ps(outs[r].add(j), acc[r][0]);
-                    _mm256_storeu_ps(outs[r].add(j + 8), acc[r][1]);
+                let (b_j, b_rs) = if pack {
+                    (panels.as_ptr().add((j - jb) * k), COLS as isize)
+                } else {
+                    (bp.add(j), brs)
+                };
+                // The last block of rows has 1 to 4 (each element is computed alike in any).
+                match rows {
+                    1 => row_block::<1>(outs, coef, b_j, b_rs, j, beta),
+                    2 => row_block::<2>(outs, coef, b_j, b_rs, j, beta),
+                    3 => row_block::<3>(outs, coef, b_j, b_rs, j, beta),
+                    _ => row_block::<4>(outs, coef, b_j, b_rs, j, beta),
                 }
                 j += COLS;
             }
             // The last columns one at a time, with the same operations per element.
             for j in j..j_end {
-                for (r, &o) in outs.iter().enumerate().take(rows) {
+                for (r, &o) in outs.iter().enumerate() {
                     let o = o.add(j);
                     let mut s = scaled_old(beta, *o);
                     for (p, cf) in coef.iter().enumerate() {
@@ -166,5 +172,48 @@ pub(super) unsafe fn rows(
                 }
             }
         }
+    }
+}
+
+/// `β c` for 8 lanes at `o` (`β = 0`: zeros, whatever `c` holds).
+#[inline(always)]
+unsafe fn start(o: *mut f32, beta: f32) -> __m256 {
+    if beta == 0.0 {
+        _mm256_setzero_ps()
+    } else if beta == 1.0 {
+        _mm256_loadu_ps(o)
+    } else {
+        _mm256_mul_ps(_mm256_set1_ps(beta), _mm256_loadu_ps(o))
+    }
+}
+
+/// One `R × 16` block of the row form at column `j` of `c`, `b_j` pointing at that column of
+/// `b` (rows `brs` apart): each element starts from `β c` and takes `coef[p][r] · b_pj` by a
+/// fused multiply-add for `p = 0, 1, …`.
+#[inline(always)]
+unsafe fn row_block<const R: usize>(
+    outs: &[*mut f32],
+    coef: &[[f32; ROWS]],
+    b_j: *const f32,
+    brs: isize,
+    j: usize,
+    beta: f32,
+) {
+    let mut acc = [[_mm256_setzero_ps(); 2]; R];
+    for r in 0..R {
+        acc[r] = [start(outs[r].add(j), beta), start(outs[r].add(j + 8), beta)];
+    }
+    for (p, cf) in coef.iter().enumerate() {
+        let b_p = b_j.offset(p as isize * brs);
+        let x = [_mm256_loadu_ps(b_p), _mm256_loadu_ps(b_p.add(8))];
+        for r in 0..R {
+            let f = _mm256_broadcast_ss(&cf[r]);
+            acc[r][0] = _mm256_fmadd_ps(f, x[0], acc[r][0]);
+            acc[r][1] = _mm256_fmadd_ps(f, x[1], acc[r][1]);
+        }
+    }
+    for r in 0..R {
+        _mm256_storeu_ps(outs[r].add(j), acc[r][0]);
+        _mm256_storeu_ps(outs[r].add(j + 8), acc[r][1]);
     }
 }

@@ -7,11 +7,12 @@
 //!   `β c` and taking `(α a_ip) b_pj` by a fused multiply-add for `p = 0, 1, …` in order; the last
 //!   columns through masked loads and stores, by the same operations.
 //!
-//! A block at an edge repeats its last row or column (or masks it) and never stores the repeats,
-//! so an element is computed the same way wherever it sits: how a product is divided between
+//! A block at an edge has fewer rows (same operations per element), and repeats its last column
+//! (dots, never stored) or masks the missing ones (rows), so an element is computed the same way
+//! wherever it sits: how a product is divided between
 //! threads cannot change a bit of it. Only AVX-512 F is used: VL/BW/DQ would add nothing here.
 
-use super::{columns_per_block, scaled_old};
+use super::{coefficients, columns_per_block, pack_panels, scaled_old, PACK_MIN_K};
 use ndarray::{ArrayView2, ArrayViewMut2};
 use std::arch::x86_64::*;
 
@@ -58,48 +59,106 @@ pub(super) unsafe fn dots(
     let (ars, bcs) = (a.strides()[0], b.strides()[1]);
     let (crs, ccs) = (c.strides()[0], c.strides()[1]);
     let (ap, bp, cp) = (a.as_ptr(), b.as_ptr(), c.as_mut_ptr());
-    let k16 = k - k % 16;
-    let tail = first_lanes(k % 16);
     let block = columns_per_block(k, DOT_COLS);
     for jb in (0..n).step_by(block) {
         let j_end = (jb + block).min(n);
         for i0 in (0..m).step_by(DOT_ROWS) {
-            let row = |r: usize| ap.offset((i0 + r).min(m - 1) as isize * ars);
-            let rows = [row(0), row(1), row(2), row(3)];
+            let row = |r: usize| ap.offset((i0 + r) as isize * ars);
             for j0 in (jb..j_end).step_by(DOT_COLS) {
-                let col = |q: usize| bp.offset((j0 + q).min(n - 1) as isize * bcs);
-                let cols = [col(0), col(1), col(2), col(3), col(4), col(5)];
-                let mut acc = [[_mm512_setzero_ps(); DOT_COLS]; DOT_ROWS];
-                let mut step = |p: usize, mask: __mmask16| {
-                    let x = [
-                        _mm512_maskz_loadu_ps(mask, rows[0].add(p)),
-                        _mm512_maskz_loadu_ps(mask, rows[1].add(p)),
-                        _mm512_maskz_loadu_ps(mask, rows[2].add(p)),
-                        _mm512_maskz_loadu_ps(mask, rows[3].add(p)),
-                    ];
-                    for q in 0..DOT_COLS {
-                        let w = _mm512_maskz_loadu_ps(mask, cols[q].add(p));
-                        for r in 0..DOT_ROWS {
-                            acc[r][q] = _mm512_fmadd_ps(x[r], w, acc[r][q]);
-                        }
-                    }
-                };
-                let mut p = 0;
-                while p < k16 {
-                    step(p, 0xFFFF);
-                    p += 16;
-                }
-                if tail != 0 {
-                    step(k16, tail);
-                }
-                for (r, acc_r) in acc.iter().enumerate().take(m - i0) {
-                    for (q, &acc_rq) in acc_r.iter().enumerate().take(j_end - j0) {
-                        let s = lane_sum(acc_rq);
-                        let out = cp.offset((i0 + r) as isize * crs + (j0 + q) as isize * ccs);
-                        *out = scaled_old(beta, *out) + alpha * s;
-                    }
+                // Columns past the edge repeat the last one and are never stored.
+                let cols: [*const f32; DOT_COLS] =
+                    std::array::from_fn(|q| bp.offset((j0 + q).min(n - 1) as isize * bcs));
+                let out = cp.offset(i0 as isize * crs + j0 as isize * ccs);
+                let (cols_here, c_strides) = (DOT_COLS.min(j_end - j0), (crs, ccs));
+                // The last block of rows has 1 to 4 (each dot is computed alike in any of them).
+                match m - i0 {
+                    1 => dot_block::<1>([row(0)], &cols, k, out, cols_here, c_strides, alpha, beta),
+                    2 => dot_block::<2>(
+                        [row(0), row(1)],
+                        &cols,
+                        k,
+                        out,
+                        cols_here,
+                        c_strides,
+                        alpha,
+                        beta,
+                    ),
+                    3 => dot_block::<3>(
+                        [row(0), row(1), row(2)],
+                        &cols,
+                        k,
+                        out,
+                        cols_here,
+                        c_strides,
+                        alpha,
+                        beta,
+                    ),
+                    _ => dot_block::<4>(
+                        [row(0), row(1), row(2), row(3)],
+                        &cols,
+                        k,
+                        out,
+                        cols_here,
+                        c_strides,
+                        alpha,
+                        beta,
+                    ),
                 }
             }
+        }
+    }
+}
+
+/// The `R × 6` dots of `rows` with `cols` over `k` elements, as 16-lane partial sums (element
+/// `p` goes to lane `p % 16`, the last `k % 16` through a masked load that adds zeros), each
+/// stored as `c ← β c + α·(sum of the lanes)` for the first `cols_here` columns at `out`.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+unsafe fn dot_block<const R: usize>(
+    rows: [*const f32; R],
+    cols: &[*const f32; DOT_COLS],
+    k: usize,
+    out: *mut f32,
+    cols_here: usize,
+    (crs, ccs): (isize, isize),
+    alpha: f32,
+    beta: f32,
+) {
+    let mut acc = [[_mm512_setzero_ps(); DOT_COLS]; R];
+    let k16 = k - k % 16;
+    let mut p = 0;
+    while p < k16 {
+        dot_step::<R>(&mut acc, &rows, cols, p, 0xFFFF);
+        p += 16;
+    }
+    if k16 < k {
+        dot_step::<R>(&mut acc, &rows, cols, k16, first_lanes(k - k16));
+    }
+    for (r, acc_r) in acc.iter().enumerate() {
+        for (q, &acc_rq) in acc_r.iter().enumerate().take(cols_here) {
+            let o = out.offset(r as isize * crs + q as isize * ccs);
+            *o = scaled_old(beta, *o) + alpha * lane_sum(acc_rq);
+        }
+    }
+}
+
+/// One step of [`dot_block`]: 16 elements (those of `mask`) from `p` on.
+#[inline(always)]
+unsafe fn dot_step<const R: usize>(
+    acc: &mut [[__m512; DOT_COLS]; R],
+    rows: &[*const f32; R],
+    cols: &[*const f32; DOT_COLS],
+    p: usize,
+    mask: __mmask16,
+) {
+    let mut x = [_mm512_setzero_ps(); R];
+    for r in 0..R {
+        x[r] = _mm512_maskz_loadu_ps(mask, rows[r].add(p));
+    }
+    for q in 0..DOT_COLS {
+        let w = _mm512_maskz_loadu_ps(mask, cols[q].add(p));
+        for r in 0..R {
+            acc[r][q] = _mm512_fmadd_ps(x[r], w, acc[r][q]);
         }
     }
 }
@@ -124,63 +183,94 @@ pub(super) unsafe fn rows(
     let (m, k, n) = (a.nrows(), a.ncols(), b.ncols());
     let (brs, crs) = (b.strides()[0], c.strides()[0]);
     let (bp, cp) = (b.as_ptr(), c.as_mut_ptr());
-    // α a_ip for the rows of one block, side by side for each p: coef[p][r].
-    let mut coef = vec![[0f32; ROWS]; k];
+    let coef_all = coefficients::<ROWS>(alpha, &a);
     let block = columns_per_block(k, COLS);
+    let pack = k > PACK_MIN_K;
+    let mut panels = Vec::new();
     for jb in (0..n).step_by(block) {
         let j_end = (jb + block).min(n);
+        if pack {
+            pack_panels::<COLS>(bp, brs, k, (jb, j_end), &mut panels);
+        }
         for i0 in (0..m).step_by(ROWS) {
             let rows = ROWS.min(m - i0);
-            for (p, cf) in coef.iter_mut().enumerate() {
-                for (r, x) in cf.iter_mut().enumerate() {
-                    *x = if r < rows {
-                        alpha * a[[i0 + r, p]]
-                    } else {
-                        0.0
-                    };
-                }
-            }
-            // Rows past the edge point at the last real row and are never stored; columns past it are
-            // masked (their pointers are formed with `wrapping_add` and never dereferenced).
-            let outs: [*mut f32; ROWS] =
-                std::array::from_fn(|r| cp.offset((i0 + r.min(rows - 1)) as isize * crs));
+            let coef = &coef_all[(i0 / ROWS) * k..][..k];
+            let out = |r: usize| cp.offset((i0 + r) as isize * crs);
             for j in (jb..j_end).step_by(COLS) {
+                // Columns past the edge are masked (their pointers are formed with
+                // `wrapping_add` and never dereferenced).
                 let masks = [
                     first_lanes(j_end - j),
                     first_lanes((j_end - j).saturating_sub(16)),
                 ];
-                let start = |o: *mut f32, mask: __mmask16| {
-                    if beta == 0.0 {
-                        _mm512_setzero_ps()
-                    } else if beta == 1.0 {
-                        _mm512_maskz_loadu_ps(mask, o)
-                    } else {
-                        _mm512_mul_ps(_mm512_set1_ps(beta), _mm512_maskz_loadu_ps(mask, o))
-                    }
+                let (b_j, brs) = if pack {
+                    (panels.as_ptr().add((j - jb) * k), COLS as isize)
+                } else {
+                    (bp.add(j), brs)
                 };
-                let mut acc = [[_mm512_setzero_ps(); 2]; ROWS];
-                for r in 0..ROWS {
-                    let o = outs[r].add(j);
-                    acc[r] = [start(o, masks[0]), start(o.wrapping_add(16), masks[1])];
-                }
-                for (p, cf) in coef.iter().enumerate() {
-                    let bp = bp.offset(p as isize * brs).add(j);
-                    let x = [
-                        _mm512_maskz_loadu_ps(masks[0], bp),
-                        _mm512_maskz_loadu_ps(masks[1], bp.wrapping_add(16)),
-                    ];
-                    for r in 0..ROWS {
-                        let f = _mm512_set1_ps(cf[r]);
-                        acc[r][0] = _mm512_fmadd_ps(f, x[0], acc[r][0]);
-                        acc[r][1] = _mm512_fmadd_ps(f, x[1], acc[r][1]);
-                    }
-                }
-                for r in 0..rows {
-                    let o = outs[r].add(j);
-                    _mm512_mask_storeu_ps(o, masks[0], acc[r][0]);
-                    _mm512_mask_storeu_ps(o.wrapping_add(16), masks[1], acc[r][1]);
+                let outs: [*mut f32; ROWS] = std::array::from_fn(|r| out(r.min(rows - 1)).add(j));
+                let outs = &outs[..rows];
+                // The last block of rows has 1 to 8 (each element is computed alike in any).
+                match rows {
+                    1 => row_block::<1>(outs, coef, b_j, brs, masks, beta),
+                    2 => row_block::<2>(outs, coef, b_j, brs, masks, beta),
+                    3 => row_block::<3>(outs, coef, b_j, brs, masks, beta),
+                    4 => row_block::<4>(outs, coef, b_j, brs, masks, beta),
+                    5 => row_block::<5>(outs, coef, b_j, brs, masks, beta),
+                    6 => row_block::<6>(outs, coef, b_j, brs, masks, beta),
+                    7 => row_block::<7>(outs, coef, b_j, brs, masks, beta),
+                    _ => row_block::<8>(outs, coef, b_j, brs, masks, beta),
                 }
             }
         }
+    }
+}
+
+/// `β c` for the lanes of `mask` at `o` (`β = 0`: zeros, whatever `c` holds).
+#[inline(always)]
+unsafe fn start(o: *mut f32, mask: __mmask16, beta: f32) -> __m512 {
+    if beta == 0.0 {
+        _mm512_setzero_ps()
+    } else if beta == 1.0 {
+        _mm512_maskz_loadu_ps(mask, o)
+    } else {
+        _mm512_mul_ps(_mm512_set1_ps(beta), _mm512_maskz_loadu_ps(mask, o))
+    }
+}
+
+/// One `R × 32` block of the row form: each element starts from `β c` and takes
+/// `coef[p][r] · b_pj` by a fused multiply-add for `p = 0, 1, …`; `masks` cover the columns
+/// that exist.
+#[inline(always)]
+unsafe fn row_block<const R: usize>(
+    outs: &[*mut f32],
+    coef: &[[f32; ROWS]],
+    b_j: *const f32,
+    brs: isize,
+    masks: [__mmask16; 2],
+    beta: f32,
+) {
+    let mut acc = [[_mm512_setzero_ps(); 2]; R];
+    for r in 0..R {
+        acc[r] = [
+            start(outs[r], masks[0], beta),
+            start(outs[r].wrapping_add(16), masks[1], beta),
+        ];
+    }
+    for (p, cf) in coef.iter().enumerate() {
+        let b_p = b_j.offset(p as isize * brs);
+        let x = [
+            _mm512_maskz_loadu_ps(masks[0], b_p),
+            _mm512_maskz_loadu_ps(masks[1], b_p.wrapping_add(16)),
+        ];
+        for r in 0..R {
+            let f = _mm512_set1_ps(cf[r]);
+            acc[r][0] = _mm512_fmadd_ps(f, x[0], acc[r][0]);
+            acc[r][1] = _mm512_fmadd_ps(f, x[1], acc[r][1]);
+        }
+    }
+    for r in 0..R {
+        _mm512_mask_storeu_ps(outs[r], masks[0], acc[r][0]);
+        _mm512_mask_storeu_ps(outs[r].wrapping_add(16), masks[1], acc[r][1]);
     }
 }

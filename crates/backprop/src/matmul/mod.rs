@@ -140,14 +140,21 @@ fn gemm_on<F: Float>(
         Split::Rows => (Axis(0), m),
         Split::Columns => (Axis(1), n),
     };
-    let parts = threads.min(len.div_ceil(SPLIT_ALIGN));
+    let parts = threads.min(len.div_ceil(split_align(form, axis)));
     divided(kernel, form, axis, parts, alpha, a, b, beta, c);
 }
 
 /// Threads' shares of a product start at multiples of this many rows or columns: whole blocks of
-/// every kernel and whole cache lines. A choice for speed only: where a share starts changes no
-/// bit of the result.
-const SPLIT_ALIGN: usize = 32;
+/// the kernels where that matters (16 columns of the row form's vectors; 8 otherwise, which still
+/// lets a layer of 30 neurons be shared). A choice for speed only: where a share starts changes
+/// no bit of the result.
+fn split_align(form: Form, axis: Axis) -> usize {
+    if form == Form::Rows && axis == Axis(1) {
+        16
+    } else {
+        8
+    }
+}
 
 /// [`run`] with `C` divided along `axis` (rows, with `A`; or columns, with `B`) into `parts`
 /// shares, two halves at a time.
@@ -169,7 +176,9 @@ fn divided<F: Float>(
     }
     let first = parts / 2;
     let len = c.len_of(axis);
-    let at = (len * first / parts).next_multiple_of(SPLIT_ALIGN).min(len);
+    let at = (len * first / parts)
+        .next_multiple_of(split_align(form, axis))
+        .min(len);
     let (c0, c1) = c.split_at(axis, at);
     let ((a0, b0), (a1, b1)) = if axis == Axis(0) {
         let (a0, a1) = a.split_at(axis, at);
@@ -254,15 +263,11 @@ fn simd(
     }
 }
 
-/// Whether the dot form of `C (m, n)` wastes less of the kernel's blocks as `Cᵀ`.
+/// Whether the dot form of `C (m, n)` wastes less as `Cᵀ`: the kernels' blocks take 6 columns
+/// (the last block repeats one to fill them) and any number of rows up to their height.
 fn prefers_transposed(kernel: Kernel, (m, n): (usize, usize)) -> bool {
-    let (rows, cols) = match kernel {
-        Kernel::Avx512 => (4, 6),
-        Kernel::Avx2 => (2, 6),
-        Kernel::Portable => (1, 1),
-    };
-    let padded = |m: usize, n: usize| m.next_multiple_of(rows) * n.next_multiple_of(cols);
-    padded(n, m) < padded(m, n) || (padded(n, m) == padded(m, n) && n > m)
+    let padded = |m: usize, n: usize| m * n.next_multiple_of(6);
+    kernel != Kernel::Portable && padded(n, m) < padded(m, n)
 }
 
 /// Columns of `B` (and `C`) per cache block: a 256 KiB share of the L2 cache holds `k` floats of
@@ -270,6 +275,55 @@ fn prefers_transposed(kernel: Kernel, (m, n): (usize, usize)) -> bool {
 fn columns_per_block(k: usize, cols: usize) -> usize {
     const L2_SHARE: usize = 256 * 1024;
     (L2_SHARE / (4 * k.max(1))).max(cols).next_multiple_of(cols)
+}
+
+/// The row form copies its block of `B` into panels when the inner dimension is longer than this:
+/// `k` rows of `B` a whole number of pages apart (a layer of 1024 neurons) fall into one set of
+/// the L1 and L2 caches and evict each other; BP2 of configuration C ran at half speed that way.
+const PACK_MIN_K: usize = 32;
+
+/// Columns `j0..j1` of `B` (at `bp`, rows `brs` apart, `k` rows), copied as panels of `W`
+/// columns: panel `t` holds `B[p, j0 + W·t ..][..W]` for `p = 0..k` one after the other, the
+/// columns past `j1` zero. Only where the values lie changes, not what is computed with them.
+///
+/// # Safety
+/// `bp` must point at a matrix with `k` rows, `brs` apart, of at least `j1` columns.
+unsafe fn pack_panels<const W: usize>(
+    bp: *const f32,
+    brs: isize,
+    k: usize,
+    (j0, j1): (usize, usize),
+    out: &mut Vec<f32>,
+) {
+    out.clear();
+    out.resize((j1 - j0).next_multiple_of(W) * k, 0.0);
+    for (panel, j) in out.chunks_exact_mut(W * k).zip((j0..j1).step_by(W)) {
+        let width = W.min(j1 - j);
+        for (p, dst) in panel.chunks_exact_mut(W).enumerate() {
+            // SAFETY: row p < k, columns j..j + width ≤ j1, inside the matrix (caller's promise).
+            let src = std::slice::from_raw_parts(bp.offset(p as isize * brs).add(j), width);
+            if width == W {
+                dst.copy_from_slice(src);
+            } else {
+                dst[..width].copy_from_slice(src);
+            }
+        }
+    }
+}
+
+/// `α a_ip` for every block of `R` rows of `a (m, k)`, side by side: the coefficients of block
+/// `i / R` for `p` are `coef[(i / R)·k + p][i % R]` (rows past `m` are zero). Computed once per
+/// product, before the row form goes through the blocks of columns.
+fn coefficients<const R: usize>(alpha: f32, a: &ArrayView2<'_, f32>) -> Vec<[f32; R]> {
+    let (m, k) = a.dim();
+    let mut coef = vec![[0f32; R]; m.div_ceil(R) * k];
+    for (i, a_i) in a.rows().into_iter().enumerate() {
+        let block = &mut coef[(i / R) * k..][..k];
+        for (cf, &a_ip) in block.iter_mut().zip(a_i) {
+            cf[i % R] = alpha * a_ip;
+        }
+    }
+    coef
 }
 
 /// `β c`, with `β = 0` meaning "ignore `c`" (even NaN) and `β = 1` "keep it as it is".
