@@ -149,17 +149,17 @@ impl Dataset {
 
     /// Writes input `i` into `out` (length `n_inputs`).
     pub fn input_into<F: Float>(&self, i: usize, out: ArrayViewMut1<'_, F>) {
-        self.input_with(&byte_table(), i, out);
+        self.input_with(i, out);
     }
 
-    /// Input `i` into `out`, bytes converted through `table` (see [`byte_table`]).
-    fn input_with<F: Float>(&self, table: &[F; 256], i: usize, mut out: ArrayViewMut1<'_, F>) {
+    /// Input `i` into `out`, bytes converted by [`pixel`].
+    fn input_with<F: Float>(&self, i: usize, mut out: ArrayViewMut1<'_, F>) {
         let range = i * self.n_inputs..(i + 1) * self.n_inputs;
         let fill = |out: &mut [F]| match &self.features {
             Features::Bytes(v) => out
                 .iter_mut()
                 .zip(&v[range.clone()])
-                .for_each(|(o, &b)| *o = table[usize::from(b)]),
+                .for_each(|(o, &b)| *o = pixel(b)),
             Features::Floats(v) => out
                 .iter_mut()
                 .zip(&v[range.clone()])
@@ -191,10 +191,9 @@ impl Dataset {
 
     /// Row `r` of `out` ← input `indices[r]`: a mini-batch `X` of shape `(indices.len(), n_inputs)`.
     pub fn inputs_into<F: Float>(&self, indices: &[usize], mut out: ArrayViewMut2<'_, F>) {
-        let table = byte_table();
         self.prefetch(indices);
         for (&i, row) in indices.iter().zip(out.rows_mut()) {
-            self.input_with(&table, i, row);
+            self.input_with(i, row);
         }
     }
 
@@ -248,12 +247,11 @@ impl Dataset {
     }
 }
 
-/// `table[v] = v / 255` computed in `F` (one correctly rounded division, as NumPy's
-/// `float32(v) / 255`): converting a pixel is then one load.
-fn byte_table<F: Float>() -> [F; 256] {
-    let mut table = [F::zero(); 256];
-    for (v, t) in table.iter_mut().enumerate() {
-        *t = F::cast(v as f64) / F::cast(255.0);
-    }
-    table
+/// A pixel byte as an input, `v / 255` computed in `F` (one correctly rounded division, as
+/// NumPy's `float32(v) / 255`). The compiler turns a row of them into vector conversions and
+/// divisions; a 256-entry table lookup (one load per pixel) made 784-30-10 with m = 64 take
+/// 8 ms per epoch instead of 7 on Zen 5.
+#[inline(always)]
+fn pixel<F: Float>(v: u8) -> F {
+    F::cast(f64::from(v)) / F::cast(255.0)
 }
