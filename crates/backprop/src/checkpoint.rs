@@ -148,7 +148,7 @@ pub fn save(trainer: &Trainer<f32>, path: &Path, extra: &BTreeMap<String, String
     bytes_metadata.extend(metadata);
     bytes_metadata.insert("format".into(), FORMAT.into());
     let bytes = model_file::tensors_to_bytes(&tensors, bytes_metadata)?;
-    model_file::write_atomically(path, &bytes)
+    crate::file::write_atomically(path, &bytes)
 }
 
 /// Reads a checkpoint written by [`save`]: the trainer and every metadata entry.

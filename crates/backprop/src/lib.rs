@@ -51,6 +51,7 @@ pub mod cost;
 pub mod data;
 mod error;
 mod evaluate;
+pub mod file;
 mod float;
 mod gradcheck;
 mod gradient;

@@ -7,15 +7,14 @@
 //! [`Cost`]), plus any extra entries the caller adds (the command-line tool stores its training
 //! settings under `training`).
 //!
-//! Files are written atomically: to a temporary file in the same directory, flushed, then renamed
-//! over the target, so a crash never leaves a half-written model. Loading checks every tensor's
+//! Files are written by [`crate::file::write_atomically`]: a temporary file beside the target,
+//! flushed, then renamed over it, so a crash never leaves a half-written model. Loading checks every tensor's
 //! presence, type and shape against the metadata.
 
 use crate::{Activation, Architecture, Cost, Error, Float, Layers, Network, Result};
 use ndarray::{Array1, Array2};
 use safetensors::{Dtype, SafeTensors};
 use std::collections::{BTreeMap, HashMap};
-use std::io::Write;
 use std::path::Path;
 
 /// The value of the `format` metadata entry.
@@ -108,39 +107,13 @@ pub fn to_bytes<F: Float>(net: &Network<F>, extra: &BTreeMap<String, String>) ->
     tensors_to_bytes(&tensors, metadata)
 }
 
-/// Writes `bytes` to `path` atomically: a temporary file beside it, flushed, then renamed.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    };
-    let name = path
-        .file_name()
-        .ok_or_else(|| Error::model(path, "not a file name"))?;
-    let tmp = dir.join(format!(
-        ".{}.tmp{}",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    let result = (|| {
-        let mut file = std::fs::File::create(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    result.map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        Error::io(path, e)
-    })
-}
-
 /// Saves `net` to `path` as safetensors, atomically, with `extra` metadata entries.
 pub fn save<F: Float>(
     net: &Network<F>,
     path: &Path,
     extra: &BTreeMap<String, String>,
 ) -> Result<()> {
-    write_atomically(path, &to_bytes(net, extra)?)
+    crate::file::write_atomically(path, &to_bytes(net, extra)?)
 }
 
 /// Reads a model file written by [`save`], checking every shape against the metadata.

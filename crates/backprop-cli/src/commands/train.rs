@@ -1,6 +1,7 @@
 //! `backprop train`: mini-batch SGD on a data set, one line per epoch, a summary, a saved model.
 
 use crate::cli::{DataArgs, TrainArgs, Validation};
+use crate::commands;
 use crate::data_source;
 use crate::error::{CliError, CliResult};
 use crate::plot::{self, training::EpochPoint, training::TrainingCurves};
@@ -186,6 +187,36 @@ fn resume(
     Ok((trainer, data_args, validation, init))
 }
 
+/// Refuses, before the first epoch, outputs that cannot be written and outputs that would
+/// overwrite an input or each other (`--checkpoint` may be the `--resume` file: it is updated).
+fn check_outputs(args: &TrainArgs, data: &DataArgs, checkpoint: Option<&Path>) -> CliResult<()> {
+    let data_file = Path::new(&data.data);
+    let mut inputs = vec![];
+    if data_file.is_file() {
+        inputs.push(("--data", data_file));
+    }
+    let mut outputs = vec![];
+    match (&args.resume, checkpoint) {
+        (Some(resume), Some(path)) if backprop::file::same_file(resume, path) => {
+            outputs.push(("--resume", path));
+        }
+        (resume, path) => {
+            inputs.extend(resume.as_deref().map(|r| ("--resume", r)));
+            outputs.extend(path.map(|p| ("--checkpoint", p)));
+        }
+    }
+    for (flag, path) in [
+        ("--save", &args.save),
+        ("--metrics", &args.metrics),
+        ("--plot", &args.plot),
+    ] {
+        if let Some(path) = path {
+            outputs.push((flag, path.as_path()));
+        }
+    }
+    commands::check_files(&inputs, &outputs)
+}
+
 /// The last `validation` examples of the training split, held out.
 fn hold_out(
     train: Dataset,
@@ -215,6 +246,8 @@ pub fn run(args: &TrainArgs) -> CliResult<()> {
         Some(path) => resume(path, args)?,
         None => fresh(args)?,
     };
+    let checkpoint_path = args.checkpoint.clone().or_else(|| args.resume.clone());
+    check_outputs(args, &data_args, checkpoint_path.as_deref())?;
     let splits = data_source::load(&data_args, args.quiet)?;
     let (train, validation_data) = hold_out(splits.train, validation)?;
     train.check_fits(&trainer.network)?;
@@ -223,7 +256,7 @@ pub fn run(args: &TrainArgs) -> CliResult<()> {
         Some(path) => Some((
             path.clone(),
             std::fs::File::create(path)
-                .map_err(|e| CliError::input(format!("{}: {e}", path.display())))?,
+                .map_err(|e| CliError::failure(format!("--metrics {}: {e}", path.display())))?,
         )),
         None => None,
     };
@@ -289,7 +322,6 @@ pub fn run(args: &TrainArgs) -> CliResult<()> {
         quiet: args.quiet,
     };
     let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::SeqCst));
-    let checkpoint_path = args.checkpoint.clone().or_else(|| args.resume.clone());
     let data_json = serde_json::json!({
         "data": data_args.data, "data_dir": data_args.data_dir, "label_column": data_args.label_column,
         "scale": data_args.scale, "test_fraction": data_args.test_fraction,
