@@ -138,3 +138,65 @@ fn an_unwritable_save_path_is_refused_before_the_first_epoch() {
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("--save"));
 }
+
+// 2. Aborts ("memory allocation of N bytes failed") become one-line errors naming the size.
+
+#[test]
+fn networks_too_large_to_allocate_are_refused_naming_their_size() {
+    for args in [
+        &["train", "--layers", "784,2000000000,10"][..],
+        &["train", "--layers", "784,100000,100000,10"],
+        &["train", "--layers", "784,4294967297,10"],
+        &["trace", "--layers", "4,2000000000,2"],
+        &["gradcheck", "--layers", "4,2000000000,2"],
+        &["trace", "--layers", "1000000000,2"],
+    ] {
+        fails(args, 2, "parameters (");
+    }
+}
+
+#[test]
+fn pictures_cap_their_size_and_say_what_they_drew() {
+    let dir = tempfile::tempdir().unwrap();
+    // 400 output classes: 4,920 × 4,920 pixels before (every class a 12-pixel cell).
+    let wide: backprop::Network = backprop::Network::new(&[784, 16, 400]).unwrap();
+    let model = dir.path().join("wide.st");
+    backprop::model_file::save(&wide, &model, &Default::default()).unwrap();
+    let png = dir.path().join("c.png");
+    let out = run(&["evaluate", "--model", s(&model), "--confusion", s(&png)]);
+    assert!(out.contains("(classes 0–99 of 400)"), "{out}");
+    let (w, h) = image::image_dimensions(&png).unwrap();
+    assert!(w <= 1400 && h <= 1400, "{w} × {h}");
+    // 1,000 neurons of 28 × 28 weights: 400 tiles drawn.
+    let many: backprop::Network = backprop::Network::new(&[784, 1000, 10]).unwrap();
+    let model = dir.path().join("many.st");
+    backprop::model_file::save(&many, &model, &Default::default()).unwrap();
+    let tiles = dir.path().join("w.png");
+    let out = run(&["show-weights", "--model", s(&model), "--out", s(&tiles)]);
+    assert!(out.contains("400 tiles (neurons 0–399 of 1000)"), "{out}");
+    let (w, h) = image::image_dimensions(&tiles).unwrap();
+    assert!(u64::from(w) * u64::from(h) <= 40_000_000, "{w} × {h}");
+}
+
+// 3. Unbounded memory or time.
+
+#[test]
+fn examples_and_threads_are_bounded() {
+    fails(
+        &["gradcheck", "--layers", "4,3,2", "--examples", "1000000000"],
+        2,
+        "at most 1000",
+    );
+    fails(&["train", "--threads", "100000"], 2, "at most 256");
+    let out = backprop()
+        .args(QUICK)
+        .args(["--threads", "3"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if cores < 3 {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("3 threads on"), "{stderr}");
+    }
+}

@@ -57,6 +57,7 @@ mod gradcheck;
 mod gradient;
 pub mod init;
 mod layers;
+pub mod limits;
 mod matmul;
 pub mod model_file;
 mod network;

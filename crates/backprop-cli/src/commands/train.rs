@@ -234,10 +234,15 @@ fn hold_out(
 }
 
 pub fn run(args: &TrainArgs) -> CliResult<()> {
-    let threads = args.threads.map_or_else(
-        || std::thread::available_parallelism().map_or(1, |n| n.get()),
-        |t| t as usize,
-    );
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = args
+        .threads
+        .map_or(cores.min(backprop::limits::MAX_THREADS), |t| {
+            usize::try_from(t).unwrap_or(usize::MAX)
+        });
+    if let Some(note) = backprop::limits::check_threads(threads, cores)? {
+        eprintln!("{note}");
+    }
     backprop::set_threads(threads);
     if let Some(path) = &args.plot {
         plot::check_target(path, "--plot")?;

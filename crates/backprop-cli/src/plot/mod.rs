@@ -80,6 +80,10 @@ pub fn check_target(path: &Path, flag: &str) -> CliResult<()> {
     crate::commands::check_files(&[], &[(flag, path)])
 }
 
+/// The most pixels of a picture (40 million: a 120 MB RGB buffer). Pictures shrink what they
+/// draw to stay within it; [`save`] refuses anything larger.
+pub const MAX_PIXELS: u64 = 40_000_000;
+
 /// Draws `picture` and writes it to `path` (SVG or PNG by the extension), atomically.
 pub fn save(picture: &impl Picture, path: &Path) -> CliResult<()> {
     let format = Format::of(path).ok_or_else(|| {
@@ -88,6 +92,13 @@ pub fn save(picture: &impl Picture, path: &Path) -> CliResult<()> {
             path.display()
         ))
     })?;
+    let (w, h) = picture.size();
+    if u64::from(w) * u64::from(h) > MAX_PIXELS {
+        return Err(CliError::failure(format!(
+            "{}: the picture would be {w} × {h} pixels, more than the limit of {MAX_PIXELS}",
+            path.display()
+        )));
+    }
     register_font();
     let bytes = match format {
         Format::Svg => render_svg(picture),
