@@ -27,6 +27,9 @@ pub const MAX_FILE_TENSOR_BYTES: u64 = 4 << 30;
 /// its header says, so a small "gzip bomb" cannot take more memory than this either.
 pub const MAX_IDX_BYTES: u64 = 1 << 30;
 
+/// The most bytes of a CSV file read: 1 GiB.
+pub const MAX_CSV_BYTES: u64 = 1 << 30;
+
 /// The most examples of one gradient check (each costs four passes per checked parameter).
 pub const MAX_GRADCHECK_EXAMPLES: usize = 1000;
 
