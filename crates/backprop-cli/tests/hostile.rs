@@ -200,3 +200,340 @@ fn examples_and_threads_are_bounded() {
         assert!(stderr.contains("3 threads on"), "{stderr}");
     }
 }
+
+/// Runs `gzip -c` on `bytes`.
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut child = std::process::Command::new("gzip")
+        .arg("-c")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let input = bytes.to_vec();
+    let writer = std::thread::spawn(move || stdin.write_all(&input).unwrap());
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    out.stdout
+}
+
+/// An IDX file: magic, sizes, data.
+fn idx(magic: u32, sizes: &[u32], data: &[u8]) -> Vec<u8> {
+    let mut v = magic.to_be_bytes().to_vec();
+    sizes.iter().for_each(|s| v.extend(s.to_be_bytes()));
+    v.extend(data);
+    v
+}
+
+/// A directory of the four standard IDX files: `train` and `test` 28 × 28 images (all labels 1);
+/// `images` replaces the training images file (name and bytes) when given.
+fn idx_dir(dir: &Path, train: u32, test: u32, images: Option<(&str, Vec<u8>)>) -> PathBuf {
+    let d = dir.join("idx");
+    std::fs::create_dir_all(&d).unwrap();
+    let pixels = |n: u32| vec![7u8; n as usize * 784];
+    let (name, bytes) = images.unwrap_or((
+        "train-images-idx3-ubyte",
+        idx(0x803, &[train, 28, 28], &pixels(train)),
+    ));
+    std::fs::write(d.join(name), bytes).unwrap();
+    let labels = |n: u32| idx(0x801, &[n], &vec![1u8; n as usize]);
+    std::fs::write(d.join("train-labels-idx1-ubyte"), labels(train)).unwrap();
+    let test_images = idx(0x803, &[test, 28, 28], &pixels(test));
+    std::fs::write(d.join("t10k-images-idx3-ubyte"), test_images).unwrap();
+    std::fs::write(d.join("t10k-labels-idx1-ubyte"), labels(test)).unwrap();
+    d
+}
+
+#[test]
+fn streams_are_read_only_as_far_as_their_header_says() {
+    for args in [
+        &["info", "--model", "/dev/zero"][..],
+        &["info", "--model", "/dev/urandom"],
+        &["train", "--resume", "/dev/zero"],
+    ] {
+        let out = backprop()
+            .args(args)
+            .timeout(std::time::Duration::from_secs(20))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("not a safetensors file"), "{stderr}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    // A gzip bomb: a header needing 1,568 bytes, then 20 MB of zeros (20 KB gzipped).
+    let mut bomb = idx(0x803, &[2, 28, 28], &[0; 1568]);
+    bomb.resize(20_000_000, 0);
+    let d = idx_dir(
+        dir.path(),
+        2,
+        2,
+        Some(("train-images-idx3-ubyte.gz", gzip(&bomb))),
+    );
+    fails(
+        &[&QUICK[..], &["--data", s(&d)]].concat(),
+        2,
+        "but more follow",
+    );
+    // A header declaring 2^40 bytes is refused before reading any.
+    let huge = idx(0x803, &[1 << 16, 1 << 12, 1 << 12], &[]);
+    let d = idx_dir(
+        &dir.path().join("b"),
+        2,
+        2,
+        Some(("train-images-idx3-ubyte.gz", gzip(&huge))),
+    );
+    fails(
+        &[&QUICK[..], &["--data", s(&d)]].concat(),
+        2,
+        "MAX_IDX_BYTES",
+    );
+    // Random bytes named .gz.
+    let d = idx_dir(
+        &dir.path().join("c"),
+        2,
+        2,
+        Some((
+            "train-images-idx3-ubyte.gz",
+            b"\x00\x01random bytes".to_vec(),
+        )),
+    );
+    fails(&[&QUICK[..], &["--data", s(&d)]].concat(), 2, "not gzip");
+}
+
+// 4. Exit 0 on bad input, silent no-ops.
+
+#[test]
+fn empty_splits_and_nan_weights_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = saved_model(dir.path(), "m.st");
+    let d = idx_dir(dir.path(), 2, 0, None);
+    fails(
+        &["evaluate", "--model", s(&model), "--data", s(&d)],
+        2,
+        "the test split has no examples",
+    );
+    let mut net: backprop::Network = backprop::Network::new(&[784, 10]).unwrap();
+    net.weights_mut(2)[[3, 5]] = f32::NAN;
+    let bytes = backprop::model_file::to_bytes(&net, &Default::default()).unwrap();
+    let nan = dir.path().join("nan.st");
+    std::fs::write(&nan, bytes).unwrap();
+    fails(&["evaluate", "--model", s(&nan)], 2, "NaN");
+    fails(&["predict", "--model", s(&nan), "--index", "0"], 2, "NaN");
+}
+
+#[test]
+fn impossible_checkpoints_and_ignored_flags_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let ckpt = dir.path().join("c.st");
+    quick(&["--checkpoint", s(&ckpt)]);
+    let (mut trainer, meta) = backprop::checkpoint::load(&ckpt).unwrap();
+    trainer.settings.epochs = 5;
+    let edited = dir.path().join("e.st");
+    let mut save = |epoch: usize, batch: usize| {
+        (trainer.epoch, trainer.batch) = (epoch, batch);
+        backprop::checkpoint::save(&trainer, &edited, &meta).unwrap();
+    };
+    save(1, 99_999_999);
+    fails(&["train", "--resume", s(&edited)], 2, "mini-batches");
+    save(usize::MAX, 0);
+    fails(&["train", "--resume", s(&edited)], 2, "beyond");
+    fails(&["train", "--resume", s(&ckpt)], 2, "nothing is left");
+    fails(
+        &[
+            "train",
+            "--resume",
+            s(&ckpt),
+            "--epochs",
+            "2",
+            "--layers",
+            "784,5,10",
+            "--eta",
+            "1",
+        ],
+        2,
+        "--layers, --eta cannot apply",
+    );
+    fails(
+        &["train", "--nesterov", "--optimizer", "sgd"],
+        2,
+        "--nesterov contradicts --optimizer sgd",
+    );
+    fails(
+        &["train", "--momentum", "0.5", "--optimizer", "adam"],
+        2,
+        "--momentum",
+    );
+}
+
+#[test]
+fn one_file_cannot_be_two_of_the_inputs_and_outputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("d.csv");
+    let rows: String = (0..20)
+        .map(|i| format!("{},{i},{}\n", i % 2, 20 - i))
+        .collect();
+    std::fs::write(&csv, &rows).unwrap();
+    let small = ["train", "--quiet", "--epochs", "1", "--layers", "2,2"];
+    fails(
+        &[&small[..], &["--data", s(&csv), "--metrics", s(&csv)]].concat(),
+        2,
+        "same file",
+    );
+    assert_eq!(
+        std::fs::read_to_string(&csv).unwrap(),
+        rows,
+        "the data is intact"
+    );
+    let x = dir.path().join("x.st");
+    fails(
+        &[&QUICK[..], &["--save", s(&x), "--metrics", s(&x)]].concat(),
+        2,
+        "same file",
+    );
+    quick(&["--checkpoint", s(&x)]);
+    fails(
+        &["train", "--resume", s(&x), "--epochs", "2", "--save", s(&x)],
+        2,
+        "same file",
+    );
+}
+
+// 5. Errors that name the problem.
+
+#[test]
+fn messages_name_the_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = saved_model(dir.path(), "m.st");
+    fails(&["predict", "--model", s(&model)], 2, "--index");
+    fails(&["predict"], 2, "--model");
+    fails(&["show-weights", "--model", s(&model)], 2, "--out");
+    let out = backprop()
+        .args(["train", "--optimizer", "adam", "--epsilon", "0"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--epsilon") && !stderr.contains("learning rate"),
+        "{stderr}"
+    );
+    fails(
+        &[&QUICK[..], &["--lambda", "1e30"]].concat(),
+        2,
+        "decay factor",
+    );
+    let csv = dir.path().join("big.csv");
+    let rows: String = (0..10).map(|i| format!("{},{i}e37,1\n", i % 2)).collect();
+    std::fs::write(&csv, rows).unwrap();
+    let small = ["train", "--quiet", "--epochs", "1", "--layers", "2,2"];
+    fails(
+        &[&small[..], &["--data", s(&csv), "--scale", "10"]].concat(),
+        2,
+        "not a finite input feature",
+    );
+    let csv = dir.path().join("small.csv");
+    let rows: String = (0..10).map(|i| format!("{},{i},1\n", i % 2)).collect();
+    std::fs::write(&csv, rows).unwrap();
+    let m2 = dir.path().join("m2.st");
+    run(&[&small[..], &["--data", s(&csv), "--save", s(&m2)]].concat());
+    fails(
+        &[
+            "gradcheck",
+            "--model",
+            s(&m2),
+            "--data",
+            s(&csv),
+            "--examples",
+            "5",
+        ],
+        2,
+        "has only 2 examples",
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_full_stdout_is_an_io_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = saved_model(dir.path(), "m.st");
+    for args in [&["evaluate", "--model", s(&model)][..], &["--help"]] {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("backprop"))
+            .args(args)
+            .stdout(full)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("stdout") && !stderr.contains("internal error"),
+            "{stderr}"
+        );
+    }
+}
+
+// 6. Loose ends.
+
+#[cfg(unix)]
+#[test]
+fn picture_and_model_write_failures_exit_alike() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = saved_model(dir.path(), "m.st");
+    let (png, st) = (dir.path().join("c.png"), dir.path().join("full.st"));
+    std::os::unix::fs::symlink("/dev/full", &png).unwrap();
+    std::os::unix::fs::symlink("/dev/full", &st).unwrap();
+    fails(
+        &["evaluate", "--model", s(&model), "--confusion", s(&png)],
+        1,
+        "c.png",
+    );
+    fails(&[&QUICK[..], &["--save", s(&st)]].concat(), 1, "full.st");
+    for link in [png, st] {
+        assert!(std::fs::symlink_metadata(link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+    }
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        3,
+        "no temporary file"
+    );
+}
+
+#[test]
+fn the_same_seed_gives_the_same_model_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (
+        saved_model(dir.path(), "a.st"),
+        saved_model(dir.path(), "b.st"),
+    );
+    assert!(std::fs::read(a).unwrap() == std::fs::read(b).unwrap());
+}
+
+#[test]
+fn a_resumed_run_reports_the_best_epoch_of_the_whole_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let ckpt = dir.path().join("c.st");
+    let args = [
+        "train",
+        "--layers",
+        "784,10",
+        "--eta",
+        "20",
+        "--batch-size",
+        "100",
+    ];
+    let straight = run(&[&args[..], &["--epochs", "4"]].concat());
+    run(&[&args[..], &["--epochs", "2", "--checkpoint", s(&ckpt)]].concat());
+    let resumed = run(&["train", "--resume", s(&ckpt), "--epochs", "4"]);
+    let best = |text: &str| {
+        let line = text.lines().find(|l| l.starts_with("Final:")).unwrap();
+        line.split("; ").take(2).collect::<Vec<_>>().join("; ")
+    };
+    assert_eq!(best(&resumed), best(&straight));
+}
