@@ -541,3 +541,45 @@ fn a_resumed_run_reports_the_best_epoch_of_the_whole_run() {
     };
     assert_eq!(best(&resumed), best(&straight));
 }
+
+/// A disk that fills up mid-write, simulated by a file-size limit of 4 KB (`ulimit -f 8`) with
+/// `SIGXFSZ` ignored, so that writes fail with "File too large": pictures, like models, leave no
+/// temporary file behind and exit 1.
+#[cfg(unix)]
+#[test]
+fn a_full_disk_leaves_no_temporary_picture() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = saved_model(dir.path(), "m.st");
+    let out_dir = dir.path().join("out");
+    std::fs::create_dir(&out_dir).unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("backprop");
+    let limited = |args: &[&str]| {
+        std::process::Command::new("sh")
+            .args(["-c", "trap '' XFSZ; ulimit -f 8; exec \"$0\" \"$@\""])
+            .arg(&bin)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let confusion = out_dir.join("c.svg");
+    let tiles = out_dir.join("w.png");
+    let plot = out_dir.join("p.svg");
+    for args in [
+        &[
+            "evaluate",
+            "--model",
+            s(&model),
+            "--confusion",
+            s(&confusion),
+        ][..],
+        &["show-weights", "--model", s(&model), "--out", s(&tiles)],
+        &[&QUICK[..], &["--plot", s(&plot)]].concat(),
+    ] {
+        let out = limited(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(stderr.contains("too large"), "{stderr}");
+        let left: Vec<_> = std::fs::read_dir(&out_dir).unwrap().collect();
+        assert!(left.is_empty(), "{args:?} left {left:?}");
+    }
+}
