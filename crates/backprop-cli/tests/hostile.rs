@@ -187,6 +187,12 @@ fn examples_and_threads_are_bounded() {
         2,
         "at most 1000",
     );
+    // 1,000 examples of 100 million inputs would be 800 GB of inputs (the network is 800 MB).
+    fails(
+        &["gradcheck", "--layers", "100000000,1", "--examples", "1000"],
+        2,
+        "800.0 GB of inputs",
+    );
     fails(&["train", "--threads", "100000"], 2, "at most 256");
     let out = backprop()
         .args(QUICK)

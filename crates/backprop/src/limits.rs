@@ -91,11 +91,20 @@ pub fn check_network_size(sizes: &[usize], bytes_per_value: usize) -> Result<()>
     }
 }
 
-/// Refuses a gradient check of `m` examples beyond [`MAX_GRADCHECK_EXAMPLES`].
-pub fn check_gradcheck_examples(m: usize) -> Result<()> {
+/// Refuses a gradient check of `m` examples beyond [`MAX_GRADCHECK_EXAMPLES`], or whose inputs
+/// (`m × n_inputs` values of `f64`) would take more than [`MAX_PARAMETER_BYTES`].
+pub fn check_gradcheck_examples(m: usize, n_inputs: usize) -> Result<()> {
     if m > MAX_GRADCHECK_EXAMPLES {
         return Err(Error::InvalidSetting(format!(
             "a gradient check of {m} examples: at most {MAX_GRADCHECK_EXAMPLES} are allowed (MAX_GRADCHECK_EXAMPLES)"
+        )));
+    }
+    let bytes = m.checked_mul(n_inputs).and_then(|v| v.checked_mul(8));
+    if bytes.is_none_or(|b| b > MAX_PARAMETER_BYTES) {
+        return Err(Error::InvalidSetting(format!(
+            "a gradient check of {m} examples of {n_inputs} inputs would hold {} of inputs; at most {} GiB (MAX_PARAMETER_BYTES)",
+            human_bytes(m as f64 * n_inputs as f64 * 8.0),
+            MAX_PARAMETER_BYTES >> 30
         )));
     }
     Ok(())
@@ -130,5 +139,7 @@ mod tests {
         assert!(check_threads(3, 2).unwrap().is_some());
         assert!(check_threads(2, 2).unwrap().is_none());
         assert!(check_threads(100_000, 2).is_err());
+        assert!(check_gradcheck_examples(1000, 784).is_ok());
+        assert!(check_gradcheck_examples(1000, 100_000_000).is_err());
     }
 }

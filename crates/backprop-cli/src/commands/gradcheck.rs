@@ -31,6 +31,11 @@ pub fn run(args: &GradcheckArgs) -> CliResult<()> {
     if args.all_pairs {
         return all_pairs(args);
     }
+    if let Some(sizes) = &args.net.layers {
+        // Before the network is drawn: the examples may be what is too large.
+        let wanted = usize::try_from(args.examples).unwrap_or(usize::MAX);
+        backprop::limits::check_gradcheck_examples(wanted, sizes.0[0])?;
+    }
     let subject = example::network(&args.net, Init::Scaled)?;
     let examples = examples(args, &subject.net)?;
     let check = check(&subject.net, &examples, args)?;
@@ -57,8 +62,8 @@ pub fn run(args: &GradcheckArgs) -> CliResult<()> {
 /// (`--layers`), skipping those at a ReLU kink.
 fn examples(args: &GradcheckArgs, net: &Network<f64>) -> CliResult<Vec<Example>> {
     let wanted = usize::try_from(args.examples).unwrap_or(usize::MAX);
-    backprop::limits::check_gradcheck_examples(wanted)?;
     let sizes = net.sizes();
+    backprop::limits::check_gradcheck_examples(wanted, sizes[0])?;
     let (n_in, n_out) = (sizes[0], sizes[sizes.len() - 1]);
     let mut found = Vec::new();
     if args.net.model.is_some() {
