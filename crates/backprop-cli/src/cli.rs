@@ -14,6 +14,7 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once per run: the size does not matter
 pub enum Command {
     /// Train a network by mini-batch SGD (the default command).
     Train(TrainArgs),
@@ -92,9 +93,10 @@ pub struct TrainArgs {
     /// L1 regularisation λ₁: W ← W − (ηλ₁/n) sgn W − η∇W.
     #[arg(long, default_value_t = 0.0, value_parser = parse_non_negative, allow_hyphen_values = true)]
     pub l1: f64,
-    /// Update rule: sgd, momentum, nesterov or adam.
-    #[arg(long, default_value = "sgd", value_parser = ["sgd", "momentum", "nesterov", "adam"])]
-    pub optimizer: String,
+    /// Update rule: sgd, momentum, nesterov or adam [default: sgd, or momentum with --momentum,
+    /// nesterov with --nesterov].
+    #[arg(long, value_parser = ["sgd", "momentum", "nesterov", "adam"])]
+    pub optimizer: Option<String>,
     /// Momentum μ in [0, 1) for momentum / nesterov (given alone, it selects momentum) [default: 0.9].
     #[arg(long, value_parser = parse_unit, allow_hyphen_values = true)]
     pub momentum: Option<f64>,
@@ -107,8 +109,8 @@ pub struct TrainArgs {
     /// Adam's β₂.
     #[arg(long, default_value_t = 0.999, value_parser = parse_unit)]
     pub beta2: f64,
-    /// Adam's ε.
-    #[arg(long, default_value_t = 1e-8, value_parser = parse_eta)]
+    /// Adam's ε (> 0).
+    #[arg(long, default_value_t = 1e-8, value_parser = parse_positive)]
     pub epsilon: f64,
     /// η schedule: constant, halve-on-plateau:N, step:N:FACTOR or exponential:GAMMA.
     #[arg(long, default_value = "constant", value_parser = Schedule::parse)]
@@ -140,6 +142,9 @@ pub struct TrainArgs {
     /// Print only the summary.
     #[arg(long)]
     pub quiet: bool,
+    /// The flags given on the command line (not their defaults), as `--name`: filled by `main`.
+    #[arg(skip)]
+    pub given: Vec<String>,
 }
 
 impl Default for TrainArgs {

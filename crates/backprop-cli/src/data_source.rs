@@ -18,8 +18,20 @@ pub struct Splits {
 /// The seed of the fixed shuffle that picks a CSV file's test rows (the same for every command).
 const CSV_SPLIT_SEED: u64 = 0x5EED;
 
-/// Loads both splits of `--data`.
+/// Loads both splits of `--data`; an empty split is refused.
 pub fn load(args: &DataArgs, quiet: bool) -> CliResult<Splits> {
+    let splits = load_splits(args, quiet)?;
+    let name = &args.data;
+    splits
+        .train
+        .check_not_empty(&format!("--data {name}: the training split"))?;
+    splits
+        .test
+        .check_not_empty(&format!("--data {name}: the test split"))?;
+    Ok(splits)
+}
+
+fn load_splits(args: &DataArgs, quiet: bool) -> CliResult<Splits> {
     match args.data.as_str() {
         "mnist-10k" => {
             let (train, test) = backprop::data::mnist_10k()?.split_at(8000);

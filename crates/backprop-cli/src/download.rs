@@ -136,7 +136,7 @@ pub fn fetch(mirror: &Mirror, dir: &Path, name: &str, quiet: bool) -> CliResult<
         })?;
         verify(&bytes, remote.checksum)
             .map_err(|e| CliError::input(format!("{url}: {e}; the file was not kept")))?;
-        backprop::model_file::write_atomically(&target, &bytes)?;
+        backprop::file::write_atomically(&target, &bytes)?;
     }
     Ok(())
 }

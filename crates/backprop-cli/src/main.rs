@@ -9,9 +9,11 @@ mod example;
 mod plot;
 mod trace_view;
 
-use clap::Parser;
+use clap::parser::ValueSource;
+use clap::{CommandFactory, FromArgMatches};
 use cli::{Cli, Command, TrainArgs};
-use error::CliResult;
+use error::{CliError, CliResult};
+use std::io::Write;
 
 fn run(cli: Cli) -> CliResult<()> {
     match cli.command {
@@ -27,7 +29,8 @@ fn run(cli: Cli) -> CliResult<()> {
 }
 
 /// Any panic becomes one line on stderr without a backtrace (whatever `RUST_BACKTRACE` says); a
-/// closed pipe (`backprop evaluate | head -3`) ends the program quietly.
+/// closed pipe (`backprop evaluate | head -3`) ends the program quietly, and any other failure
+/// to print (`> /dev/full`) is an I/O error with exit status 1.
 fn one_line_panics() {
     std::panic::set_hook(Box::new(|info| {
         let payload = info.payload();
@@ -39,6 +42,11 @@ fn one_line_panics() {
         if message.contains("Broken pipe") {
             std::process::exit(0);
         }
+        if let Some(cause) = message.strip_prefix("failed printing to stdout: ") {
+            // `println!` on a full disk or a closed terminal: an I/O error, not a bug.
+            eprintln!("error: stdout: {cause}");
+            std::process::exit(1);
+        }
         eprintln!(
             "error: internal error: {} (please report it)",
             message.replace('\n', " ")
@@ -47,28 +55,63 @@ fn one_line_panics() {
     }));
 }
 
+/// Ends the program on a command-line error of clap: its message as one line on stderr, exit
+/// status 2; `--help` and `--version` are printed, exit status 0 (1 if stdout cannot take them).
+fn clap_exit(e: clap::Error) -> ! {
+    if e.use_stderr() {
+        // `error: invalid value 'x' for '--eta <ETA>': …`, or `error: the following required
+        // arguments were not provided:` with the arguments on the next lines: one line, up to
+        // the blank line before the usage.
+        let text = e.to_string();
+        let message: Vec<&str> = text
+            .lines()
+            .take_while(|l| !l.trim().is_empty())
+            .map(str::trim)
+            .collect();
+        eprintln!("{}", message.join(" "));
+        std::process::exit(2);
+    }
+    match e.print().and_then(|()| std::io::stdout().flush()) {
+        Ok(()) => std::process::exit(0),
+        Err(io) => {
+            eprintln!("error: stdout: {io}");
+            std::process::exit(1);
+        }
+    }
+}
+
+/// The flags given on the command line of `train` (not defaults), as `--name`.
+fn given_flags(matches: &clap::ArgMatches) -> Vec<String> {
+    matches
+        .ids()
+        .filter(|id| matches.value_source(id.as_str()) == Some(ValueSource::CommandLine))
+        .map(|id| format!("--{}", id.as_str().replace('_', "-")))
+        .collect()
+}
+
 fn main() {
     one_line_panics();
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
-        Err(e) if e.use_stderr() => {
-            // clap's message, first line only: `error: invalid value 'x' for '--eta <ETA>': …`.
-            let text = e.to_string();
-            eprintln!(
-                "{}",
-                text.lines().next().unwrap_or("error: invalid command line")
-            );
-            std::process::exit(2);
-        }
-        Err(e) => e.exit(), // --help, --version
-    };
+    let matches = Cli::command()
+        .try_get_matches()
+        .unwrap_or_else(|e| clap_exit(e));
+    let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| clap_exit(e));
+    if let (Some(Command::Train(args)), Some(("train", m))) =
+        (&mut cli.command, matches.subcommand())
+    {
+        args.given = given_flags(m);
+    }
     // BACKPROP_KERNEL is checked before any work: an unknown name or a kernel this CPU cannot
     // run is a usage error, never an illegal instruction later.
     if let Err(e) = backprop::Kernel::from_env().and_then(backprop::set_kernel) {
         eprintln!("error: {e}");
         std::process::exit(2);
     }
-    if let Err(e) = run(cli) {
+    let result = run(cli).and_then(|()| {
+        std::io::stdout()
+            .flush()
+            .map_err(|e| CliError::failure(format!("stdout: {e}")))
+    });
+    if let Err(e) = result {
         eprintln!("error: {e}");
         std::process::exit(e.code);
     }

@@ -91,6 +91,8 @@ fn ctrl_c_writes_a_checkpoint_and_exits_130() {
         .args(["train", "--quiet", "--epochs", "1000", "--batch-size", "10"])
         .arg("--checkpoint")
         .arg(&ckpt)
+        .arg("--save")
+        .arg(dir.path().join("m.st"))
         .stderr(std::process::Stdio::piped())
         .stdout(std::process::Stdio::null())
         .spawn()
@@ -105,6 +107,11 @@ fn ctrl_c_writes_a_checkpoint_and_exits_130() {
     assert_eq!(out.status.code(), Some(130), "{stderr}");
     assert!(
         stderr.contains("--resume") && stderr.trim_end().lines().count() == 1,
+        "{stderr}"
+    );
+    // The hint keeps the model file: following it writes the model (issue 16).
+    assert!(
+        stderr.contains(&format!("--save {}", dir.path().join("m.st").display())),
         "{stderr}"
     );
     let (trainer, _) = backprop::checkpoint::load(&ckpt).unwrap();

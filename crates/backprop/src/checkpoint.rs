@@ -109,6 +109,21 @@ fn push_layers(out: &mut Tensors, prefix: &str, w: &Layers<Array2<f32>>, b: &Lay
     }
 }
 
+/// One epoch's report: `[epoch, train cost, seconds, η]`, then `correct, total, cost` of the
+/// test data when it was evaluated (so a resumed run's summary still knows the best epoch).
+fn report_json(r: &crate::EpochReport) -> Value {
+    let mut row = vec![
+        json!(r.epoch),
+        json!(r.train_cost),
+        json!(r.train_seconds),
+        json!(r.eta),
+    ];
+    if let Some(t) = &r.test {
+        row.extend([json!(t.correct), json!(t.total), json!(t.cost)]);
+    }
+    Value::Array(row)
+}
+
 /// Saves `trainer` to `path`, atomically, with `extra` metadata entries.
 pub fn save(trainer: &Trainer<f32>, path: &Path, extra: &BTreeMap<String, String>) -> Result<()> {
     let mut tensors = Tensors::new();
@@ -136,7 +151,7 @@ pub fn save(trainer: &Trainer<f32>, path: &Path, extra: &BTreeMap<String, String
         "epochs_without_improvement": trainer.epochs_without_improvement,
         "best_epoch": trainer.best.as_ref().map(|b| b.epoch),
         "best_accuracy": trainer.best.as_ref().map(|b| b.accuracy),
-        "reports": trainer.reports.iter().map(|r| json!([r.epoch, r.train_cost, r.train_seconds, r.eta])).collect::<Vec<_>>(),
+        "reports": trainer.reports.iter().map(report_json).collect::<Vec<_>>(),
     });
     let mut metadata = extra.clone();
     metadata.insert(
@@ -148,12 +163,12 @@ pub fn save(trainer: &Trainer<f32>, path: &Path, extra: &BTreeMap<String, String
     bytes_metadata.extend(metadata);
     bytes_metadata.insert("format".into(), FORMAT.into());
     let bytes = model_file::tensors_to_bytes(&tensors, bytes_metadata)?;
-    model_file::write_atomically(path, &bytes)
+    crate::file::write_atomically(path, &bytes)
 }
 
 /// Reads a checkpoint written by [`save`]: the trainer and every metadata entry.
 pub fn load(path: &Path) -> Result<(Trainer<f32>, BTreeMap<String, String>)> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let bytes = model_file::read_file(path)?;
     from_bytes(&bytes).map_err(|m| Error::model(path, m))
 }
 
@@ -187,12 +202,24 @@ fn from_bytes(
             .as_f64()
             .ok_or_else(|| format!("state lacks `{k}`"))
     };
-    trainer.optimizer_state.step = get("step")? as u64;
-    trainer.epoch = get("epoch")? as usize;
-    trainer.batch = get("batch")? as usize;
+    let count = |k: &str| {
+        state[k]
+            .as_u64()
+            .and_then(|n| usize::try_from(n).ok())
+            .ok_or_else(|| format!("state `{k}` is not a count: {}", state[k]))
+    };
+    trainer.optimizer_state.step = count("step")? as u64;
+    trainer.epoch = count("epoch")?;
+    trainer.batch = count("batch")?;
+    if trainer.epoch > trainer.settings.epochs {
+        return Err(format!(
+            "state `epoch` {} is beyond the {} epochs of its settings",
+            trainer.epoch, trainer.settings.epochs
+        ));
+    }
     trainer.partial = (get("partial_cost")?, get("partial_seconds")?);
     trainer.eta = get("eta")?;
-    trainer.epochs_without_improvement = get("epochs_without_improvement")? as usize;
+    trainer.epochs_without_improvement = count("epochs_without_improvement")?;
     if let (Some(epoch), Some(accuracy)) = (
         state["best_epoch"].as_u64(),
         state["best_accuracy"].as_f64(),
@@ -212,13 +239,23 @@ fn from_bytes(
     }
     for r in state["reports"].as_array().into_iter().flatten() {
         let f = |i: usize| r[i].as_f64().unwrap_or(f64::NAN);
+        let n = |i: usize| r[i].as_u64().and_then(|n| usize::try_from(n).ok());
+        let test = match (n(4), n(5)) {
+            (Some(correct), Some(total)) if correct <= total => Some(crate::Evaluation {
+                cost: f(6),
+                correct,
+                total,
+                confusion: Array2::zeros((0, 0)),
+            }),
+            _ => None,
+        };
         trainer.reports.push(crate::EpochReport {
-            epoch: f(0) as usize,
+            epoch: n(0).unwrap_or(0),
             train_cost: f(1),
             train_seconds: f(2),
             eta: f(3),
             validation: None,
-            test: None,
+            test,
         });
     }
     Ok((trainer, meta))

@@ -38,6 +38,14 @@ pub enum Error {
         /// The underlying error.
         source: std::io::Error,
     },
+    /// An output file (model, checkpoint, picture, metrics) that cannot be written.
+    #[error("{path}: cannot write: {source}")]
+    Write {
+        /// The file as the caller named it.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
     /// The cost became NaN or infinite during training.
     #[error("training diverged in epoch {epoch}: the cost became {cost}; try a smaller learning rate than η = {eta}")]
     Diverged {
@@ -56,6 +64,12 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 impl Error {
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+    pub(crate) fn write(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Write {
             path: path.into(),
             source,
         }

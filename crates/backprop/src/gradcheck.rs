@@ -110,6 +110,7 @@ pub fn gradient_check(
     ys: ArrayView2<'_, f64>,
     options: &GradCheckOptions,
 ) -> Result<GradCheck> {
+    crate::limits::check_gradcheck_examples(xs.nrows(), xs.ncols())?;
     if xs.nrows() == 0 || xs.nrows() != ys.nrows() {
         return Err(Error::Shape(format!(
             "gradient check needs matching, non-empty inputs and targets, got {} and {}",

@@ -7,15 +7,14 @@
 //! [`Cost`]), plus any extra entries the caller adds (the command-line tool stores its training
 //! settings under `training`).
 //!
-//! Files are written atomically: to a temporary file in the same directory, flushed, then renamed
-//! over the target, so a crash never leaves a half-written model. Loading checks every tensor's
+//! Files are written by [`crate::file::write_atomically`]: a temporary file beside the target,
+//! flushed, then renamed over it, so a crash never leaves a half-written model. Loading checks every tensor's
 //! presence, type and shape against the metadata.
 
 use crate::{Activation, Architecture, Cost, Error, Float, Layers, Network, Result};
 use ndarray::{Array1, Array2};
 use safetensors::{Dtype, SafeTensors};
-use std::collections::{BTreeMap, HashMap};
-use std::io::Write;
+use std::collections::BTreeMap;
 use std::path::Path;
 
 /// The value of the `format` metadata entry.
@@ -64,27 +63,43 @@ pub fn standard_metadata<F: Float>(net: &Network<F>) -> BTreeMap<String, String>
     .collect()
 }
 
-/// Safetensors bytes of `f32` tensors `(name, shape, values)` with `metadata`.
+/// Safetensors bytes of `f32` tensors `(name, shape, values)` with `metadata`, byte for byte
+/// the same for the same input: the header is written here in a fixed order (`__metadata__`
+/// with its keys sorted, then the tensors in the given order, their data in that order), where
+/// the `safetensors` crate writes metadata in the random order of a hash map.
 pub fn tensors_to_bytes(
     tensors: &[(String, Vec<usize>, Vec<f32>)],
     metadata: BTreeMap<String, String>,
 ) -> Result<Vec<u8>> {
-    let data: Vec<Vec<u8>> = tensors
-        .iter()
-        .map(|(_, _, v)| v.iter().flat_map(|x| x.to_le_bytes()).collect())
-        .collect();
-    let views = tensors
-        .iter()
-        .zip(&data)
-        .map(|((name, shape, _), bytes)| {
-            let view = safetensors::tensor::TensorView::new(Dtype::F32, shape.clone(), bytes)
-                .map_err(|e| Error::InvalidSetting(format!("tensor {name}: {e}")))?;
-            Ok((name.clone(), view))
-        })
-        .collect::<Result<Vec<_>>>()?;
-    let metadata: HashMap<String, String> = metadata.into_iter().collect();
-    safetensors::serialize(views, Some(metadata))
-        .map_err(|e| Error::InvalidSetting(format!("cannot serialise: {e}")))
+    use serde_json::{json, Map, Value};
+    let mut header = Map::new(); // serde_json's map keeps keys sorted: a fixed order
+    header.insert("__metadata__".into(), json!(metadata));
+    let mut offset = 0usize;
+    for (name, shape, values) in tensors {
+        let count = shape.iter().try_fold(1usize, |a, &n| a.checked_mul(n));
+        if count != Some(values.len()) {
+            return Err(Error::InvalidSetting(format!(
+                "tensor {name}: shape {shape:?} does not hold {} values",
+                values.len()
+            )));
+        }
+        let end = offset + 4 * values.len();
+        header.insert(
+            name.clone(),
+            json!({"dtype": "F32", "shape": shape, "data_offsets": [offset, end]}),
+        );
+        offset = end;
+    }
+    let mut text = Value::Object(header).to_string().into_bytes();
+    // Pad with spaces so the data starts 8-byte aligned, as the safetensors crate does.
+    text.resize(text.len().next_multiple_of(8), b' ');
+    let mut bytes = Vec::with_capacity(8 + text.len() + offset);
+    bytes.extend((text.len() as u64).to_le_bytes());
+    bytes.extend(text);
+    for (_, _, values) in tensors {
+        bytes.extend(values.iter().flat_map(|x| x.to_le_bytes()));
+    }
+    Ok(bytes)
 }
 
 /// The safetensors bytes of `net` (in `f32`) with its metadata and `extra` entries.
@@ -108,45 +123,75 @@ pub fn to_bytes<F: Float>(net: &Network<F>, extra: &BTreeMap<String, String>) ->
     tensors_to_bytes(&tensors, metadata)
 }
 
-/// Writes `bytes` to `path` atomically: a temporary file beside it, flushed, then renamed.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    };
-    let name = path
-        .file_name()
-        .ok_or_else(|| Error::model(path, "not a file name"))?;
-    let tmp = dir.join(format!(
-        ".{}.tmp{}",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    let result = (|| {
-        let mut file = std::fs::File::create(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    result.map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        Error::io(path, e)
-    })
-}
-
 /// Saves `net` to `path` as safetensors, atomically, with `extra` metadata entries.
 pub fn save<F: Float>(
     net: &Network<F>,
     path: &Path,
     extra: &BTreeMap<String, String>,
 ) -> Result<()> {
-    write_atomically(path, &to_bytes(net, extra)?)
+    crate::file::write_atomically(path, &to_bytes(net, extra)?)
 }
 
 /// Reads a model file written by [`save`], checking every shape against the metadata.
 pub fn load(path: &Path) -> Result<Model> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let bytes = read_file(path)?;
     from_bytes(&bytes).map_err(|message| Error::model(path, message))
+}
+
+/// The largest safetensors header read (the `safetensors` crate's own limit).
+const MAX_HEADER_BYTES: u64 = 100_000_000;
+
+/// The bytes of a safetensors file, read only as far as its header says: the 8-byte header
+/// length (refused above 100 MB), the header, then the tensor data it declares (refused above
+/// [`MAX_FILE_TENSOR_BYTES`](crate::limits::MAX_FILE_TENSOR_BYTES)) and one byte more, which the
+/// parser then refuses. So `/dev/zero` or `/dev/urandom` is refused after a few bytes.
+pub fn read_file(path: &Path) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let bad = |m: String| Error::model(path, m);
+    let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut bytes = Vec::new();
+    (&mut file)
+        .take(8)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::io(path, e))?;
+    let Ok(length) = <[u8; 8]>::try_from(&bytes[..]) else {
+        return Err(bad(
+            "not a safetensors file (shorter than its 8-byte header length)".into(),
+        ));
+    };
+    let header_len = u64::from_le_bytes(length);
+    if header_len > MAX_HEADER_BYTES {
+        return Err(bad(format!(
+            "not a safetensors file (its header would take {header_len} bytes; at most {MAX_HEADER_BYTES} are read)"
+        )));
+    }
+    (&mut file)
+        .take(header_len)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::io(path, e))?;
+    let header: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(&bytes[8..])
+        .map_err(|e| {
+            bad(format!(
+                "not a safetensors file (the header is not a JSON object: {e})"
+            ))
+        })?;
+    let data_len = header
+        .iter()
+        .filter(|(name, _)| name.as_str() != "__metadata__")
+        .filter_map(|(_, t)| t["data_offsets"][1].as_u64())
+        .max()
+        .unwrap_or(0);
+    if data_len > crate::limits::MAX_FILE_TENSOR_BYTES {
+        return Err(bad(format!(
+            "its header declares {} of tensors; at most {} GiB are read (MAX_FILE_TENSOR_BYTES)",
+            crate::limits::human_bytes(data_len as f64),
+            crate::limits::MAX_FILE_TENSOR_BYTES >> 30
+        )));
+    }
+    file.take(data_len + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::io(path, e))?;
+    Ok(bytes)
 }
 
 /// Parses the bytes of a model file; the error is a one-line description.
@@ -157,7 +202,8 @@ pub fn from_bytes(bytes: &[u8]) -> std::result::Result<Model, String> {
 /// Weights and biases of every layer, read from a file.
 pub type LayerTensors = (Layers<Array2<f32>>, Layers<Array1<f32>>);
 
-/// Tensors `{prefix}layers.{l}.weight` and `.bias` for the given sizes, shapes checked.
+/// Tensors `{prefix}layers.{l}.weight` and `.bias` for the given sizes, shapes checked, every
+/// value finite (NaN or ∞ is refused).
 pub fn read_layers(
     bytes: &[u8],
     prefix: &str,
@@ -178,10 +224,18 @@ pub fn read_layers(
                 t.shape()
             ));
         }
-        Ok(t.data()
+        let values: Vec<f32> = t
+            .data()
             .chunks_exact(4)
             .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-            .collect())
+            .collect();
+        match values.iter().position(|v| !v.is_finite()) {
+            Some(i) => Err(format!(
+                "tensor `{name}` holds {} at flat index {i}: the parameters of a network must be finite",
+                values[i]
+            )),
+            None => Ok(values),
+        }
     };
     let (mut weights, mut biases) = (Vec::new(), Vec::new());
     for l in 2..=sizes.len() {

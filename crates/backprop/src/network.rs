@@ -111,9 +111,12 @@ impl NetworkBuilder {
         self.seed = seed;
         self
     }
-    /// Validates the architecture and draws the parameters.
+    /// Validates the architecture, checks its size against
+    /// [`MAX_PARAMETER_BYTES`](crate::limits::MAX_PARAMETER_BYTES) before allocating anything,
+    /// and draws the parameters.
     pub fn build<F: Float>(self) -> Result<Network<F>> {
         self.architecture.validate()?;
+        crate::limits::check_network_size(&self.architecture.sizes, std::mem::size_of::<F>())?;
         let mut rng = init::rng(self.seed, 0);
         let (weights, biases) = self
             .architecture
@@ -154,6 +157,7 @@ impl<F: Float> Network<F> {
         biases: Vec<Array1<F>>,
     ) -> Result<Self> {
         architecture.validate()?;
+        crate::limits::check_network_size(&architecture.sizes, std::mem::size_of::<F>())?;
         let layers = architecture.sizes.len() - 1;
         if weights.len() != layers || biases.len() != layers {
             return Err(Error::Shape(format!(
@@ -295,6 +299,34 @@ mod tests {
         assert!(Network::<f32>::new(&[3, 0, 2]).is_err());
         let hidden_softmax = Network::<f32>::builder(&[3, 4, 2]).hidden(Activation::Softmax);
         assert!(hidden_softmax.build::<f32>().is_err());
+    }
+
+    /// Sizes that would abort the process ("memory allocation of N bytes failed") are refused
+    /// before anything is allocated, naming the size (issue 16).
+    #[test]
+    fn networks_too_large_to_allocate_are_refused() {
+        for sizes in [
+            &[784, 2_000_000_000, 10][..],
+            &[784, 100_000, 100_000, 10],
+            &[784, 4_294_967_297, 10],
+            &[4, 2_000_000_000, 2],
+            &[1_000_000_000, 2],
+            &[usize::MAX, usize::MAX],
+        ] {
+            let err = Network::<f64>::new(sizes).unwrap_err().to_string();
+            assert!(
+                err.contains("parameters") && err.contains("at most 1 GiB"),
+                "{err}"
+            );
+        }
+        let err = Network::<f32>::new(&[784, 16, 20_000])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("20000 output neurons"), "{err}");
+        // 2^28 parameters: exactly the limit in f32 (checked, not allocated), not in f64.
+        let just = [(1 << 18) - 1, 1 << 10];
+        assert!(crate::limits::check_network_size(&just, 4).is_ok());
+        assert!(crate::limits::check_network_size(&just, 8).is_err());
     }
 
     #[test]

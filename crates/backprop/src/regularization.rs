@@ -22,6 +22,22 @@ impl Regularization {
         self.l2 == 0.0 && self.l1 == 0.0
     }
 
+    /// Refuses an L2 penalty whose decay factor `1 − ηλ/n` is not positive: such a step
+    /// overshoots zero and flips (and, repeated, blows up) every weight, which would otherwise be
+    /// reported only as a diverged cost.
+    pub fn check_decay(&self, eta: f64, n: usize) -> crate::Result<()> {
+        let step = eta * self.l2 / n.max(1) as f64;
+        if step < 1.0 {
+            return Ok(());
+        }
+        Err(crate::Error::InvalidSetting(format!(
+            "the L2 decay factor 1 − ηλ/n = 1 − {eta}·{}/{n} = {:.4e} is not positive: λ must be below n/η = {:.4e}",
+            self.l2,
+            1.0 - step,
+            n as f64 / eta
+        )))
+    }
+
     /// The penalty `(λ/2n) Σ w² + (λ₁/n) Σ |w|` over every weight of `net`.
     pub fn cost<F: Float>(&self, net: &Network<F>, n: usize) -> f64 {
         if self.is_none() {

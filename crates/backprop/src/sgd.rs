@@ -265,6 +265,23 @@ impl<F: Float> Trainer<F> {
         if train.is_empty() {
             return Err(Error::InvalidSetting("the training set is empty".into()));
         }
+        let batches = train.len().div_ceil(self.settings.batch_size);
+        if self.batch >= batches {
+            return Err(Error::InvalidSetting(format!(
+                "the state says {} mini-batches of this epoch are done, but an epoch of {} examples has {batches}",
+                self.batch,
+                train.len()
+            )));
+        }
+        if self.epoch >= self.settings.epochs {
+            return Err(Error::InvalidSetting(format!(
+                "nothing to train: {} of {} epochs are done",
+                self.epoch, self.settings.epochs
+            )));
+        }
+        self.settings
+            .regularization
+            .check_decay(self.eta.max(self.settings.eta), train.len())?;
         if self.settings.needs_validation() && validation.is_none_or(Dataset::is_empty) {
             return Err(Error::InvalidSetting(
                 "early stopping and halve-on-plateau need a validation split".into(),

@@ -15,8 +15,9 @@ pub fn run(args: &EvaluateArgs) -> CliResult<()> {
     let splits = data_source::load(&args.data, true)?;
     splits.test.check_fits(&model.network)?;
     let e = model.network.evaluate(&splits.test);
+    let mut drawn = String::new();
     if let Some(path) = &args.confusion {
-        let map = ConfusionMap {
+        let mut map = ConfusionMap {
             confusion: &e.confusion,
             title: format!(
                 "Confusion matrix of {} on {}: {} / {} ({:.2}%)",
@@ -30,6 +31,10 @@ pub fn run(args: &EvaluateArgs) -> CliResult<()> {
                 100.0 * e.accuracy()
             ),
         };
+        if map.shown() < map.classes() {
+            drawn = format!(" (classes 0–{} of {})", map.shown() - 1, map.classes());
+            map.title += &drawn;
+        }
         plot::save(&map, path)?;
     }
     if args.json {
@@ -57,7 +62,7 @@ pub fn run(args: &EvaluateArgs) -> CliResult<()> {
     println!("Confusion matrix (rows: true label, columns: predicted):");
     print!("{}", confusion_table(&e.confusion));
     if let Some(path) = &args.confusion {
-        println!("Wrote the confusion matrix to {}", path.display());
+        println!("Wrote the confusion matrix{drawn} to {}", path.display());
     }
     Ok(())
 }

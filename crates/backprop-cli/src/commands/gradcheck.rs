@@ -31,6 +31,11 @@ pub fn run(args: &GradcheckArgs) -> CliResult<()> {
     if args.all_pairs {
         return all_pairs(args);
     }
+    if let Some(sizes) = &args.net.layers {
+        // Before the network is drawn: the examples may be what is too large.
+        let wanted = usize::try_from(args.examples).unwrap_or(usize::MAX);
+        backprop::limits::check_gradcheck_examples(wanted, sizes.0[0])?;
+    }
     let subject = example::network(&args.net, Init::Scaled)?;
     let examples = examples(args, &subject.net)?;
     let check = check(&subject.net, &examples, args)?;
@@ -56,13 +61,21 @@ pub fn run(args: &GradcheckArgs) -> CliResult<()> {
 /// `--examples N` examples: the first of the test split (`--model`) or drawn from the seed
 /// (`--layers`), skipping those at a ReLU kink.
 fn examples(args: &GradcheckArgs, net: &Network<f64>) -> CliResult<Vec<Example>> {
-    let wanted = args.examples as usize;
+    let wanted = usize::try_from(args.examples).unwrap_or(usize::MAX);
     let sizes = net.sizes();
+    backprop::limits::check_gradcheck_examples(wanted, sizes[0])?;
     let (n_in, n_out) = (sizes[0], sizes[sizes.len() - 1]);
     let mut found = Vec::new();
     if args.net.model.is_some() {
         let splits = data_source::load(&args.data, true)?;
         splits.test.check_fits(net)?;
+        if wanted > splits.test.len() {
+            return Err(CliError::input(format!(
+                "--examples {wanted}: the test split of {} has only {} examples",
+                args.data.data,
+                splits.test.len()
+            )));
+        }
         for index in 0..splits.test.len() {
             let e = example::from_test_split(&splits.test, index, &args.data.data)?;
             if !example::near_relu_kink(net, &e.x, args.step) {

@@ -8,7 +8,7 @@ pub mod show_weights;
 pub mod trace;
 pub mod train;
 
-use crate::error::CliResult;
+use crate::error::{CliError, CliResult};
 use backprop::model_file::{self, Model};
 use std::path::Path;
 
@@ -27,4 +27,24 @@ pub fn emit(text: &str) -> CliResult<()> {
 /// Reads a model file; every problem becomes a one-line input error.
 pub fn load_model(path: &Path) -> CliResult<Model> {
     Ok(model_file::load(path)?)
+}
+
+/// Refuses, before any work, an output (`(flag, path)`) that cannot be written (see
+/// `backprop::file::check_writable`, exit status 1), and an output that is the same file as
+/// another output or as an input (exit status 2): one would clobber the other.
+pub fn check_files(inputs: &[(&str, &Path)], outputs: &[(&str, &Path)]) -> CliResult<()> {
+    for (i, &(flag, path)) in outputs.iter().enumerate() {
+        backprop::file::check_writable(path)
+            .map_err(|e| CliError::failure(format!("{flag} {e}")))?;
+        for &(other, q) in outputs[..i].iter().chain(inputs) {
+            if backprop::file::same_file(path, q) {
+                return Err(CliError::input(format!(
+                    "{flag} {} is the same file as {other} {}: one would overwrite the other",
+                    path.display(),
+                    q.display()
+                )));
+            }
+        }
+    }
+    Ok(())
 }

@@ -26,7 +26,7 @@ pub fn run(args: &ShowWeightsArgs) -> CliResult<()> {
         )));
     }
     let w = net.weights(l);
-    let tiles = WeightTiles {
+    let mut tiles = WeightTiles {
         w: w.view(),
         side,
         title: format!(
@@ -35,10 +35,16 @@ pub fn run(args: &ShowWeightsArgs) -> CliResult<()> {
             w.nrows()
         ),
     };
+    let of = if tiles.shown() < w.nrows() {
+        format!(" (neurons 0–{} of {})", tiles.shown() - 1, w.nrows())
+    } else {
+        String::new()
+    };
+    tiles.title += &of;
     plot::save(&tiles, &args.out)?;
     println!(
-        "Wrote {} tiles of {side}×{side} weights (W^({l}), shape {:?}) to {}",
-        w.nrows(),
+        "Wrote {} tiles{of} of {side}×{side} weights (W^({l}), shape {:?}) to {}",
+        tiles.shown(),
         w.dim(),
         args.out.display()
     );

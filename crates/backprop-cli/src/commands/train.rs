@@ -1,6 +1,7 @@
 //! `backprop train`: mini-batch SGD on a data set, one line per epoch, a summary, a saved model.
 
 use crate::cli::{DataArgs, TrainArgs, Validation};
+use crate::commands;
 use crate::data_source;
 use crate::error::{CliError, CliResult};
 use crate::plot::{self, training::EpochPoint, training::TrainingCurves};
@@ -96,21 +97,48 @@ static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 /// Where an interrupted run without `--checkpoint` saves itself.
 const DEFAULT_CHECKPOINT: &str = "backprop-checkpoint.safetensors";
 
-/// The update rule the flags ask for.
-fn optimizer(args: &TrainArgs) -> Optimizer {
+/// The update rule the flags ask for; contradicting flags are refused.
+fn optimizer(args: &TrainArgs) -> CliResult<Optimizer> {
     let mu = args.momentum.unwrap_or(0.9);
-    match args.optimizer.as_str() {
+    let rule = match (args.optimizer.as_deref(), args.nesterov) {
+        (Some(rule), true) if rule != "nesterov" => {
+            return Err(CliError::input(format!(
+                "--nesterov contradicts --optimizer {rule}: give one of them"
+            )))
+        }
+        (_, true) => "nesterov",
+        (Some(rule), false) => rule,
+        (None, false) if args.momentum.is_some() => "momentum",
+        (None, false) => "sgd",
+    };
+    if args.momentum.is_some() && !["momentum", "nesterov"].contains(&rule) {
+        return Err(CliError::input(format!(
+            "--momentum applies to --optimizer momentum or nesterov, not {rule}"
+        )));
+    }
+    Ok(match rule {
         "adam" => Optimizer::Adam {
             beta1: args.beta1,
             beta2: args.beta2,
             epsilon: args.epsilon,
         },
-        _ if args.nesterov || args.optimizer == "nesterov" => Optimizer::Nesterov { mu },
+        "nesterov" => Optimizer::Nesterov { mu },
         "momentum" => Optimizer::Momentum { mu },
-        _ if args.momentum.is_some() => Optimizer::Momentum { mu },
         _ => Optimizer::Sgd,
-    }
+    })
 }
+
+/// The flags that still apply with `--resume`; every other flag is fixed by the checkpoint.
+const RESUME_FLAGS: [&str; 8] = [
+    "--resume",
+    "--epochs",
+    "--checkpoint",
+    "--save",
+    "--metrics",
+    "--plot",
+    "--threads",
+    "--quiet",
+];
 
 /// A new trainer from the flags, with the data flags and the initialisation's name.
 fn fresh(args: &TrainArgs) -> CliResult<(Trainer, DataArgs, Option<Validation>, String)> {
@@ -126,7 +154,7 @@ fn fresh(args: &TrainArgs) -> CliResult<(Trainer, DataArgs, Option<Validation>, 
         batch_size: args.batch_size as usize,
         eta: args.eta,
         seed: args.seed,
-        optimizer: optimizer(args),
+        optimizer: optimizer(args)?,
         regularization: Regularization {
             l2: args.lambda,
             l1: args.l1,
@@ -152,6 +180,19 @@ fn resume(
     path: &Path,
     args: &TrainArgs,
 ) -> CliResult<(Trainer, DataArgs, Option<Validation>, String)> {
+    let fixed: Vec<&str> = args
+        .given
+        .iter()
+        .map(String::as_str)
+        .filter(|f| !RESUME_FLAGS.contains(f))
+        .collect();
+    if !fixed.is_empty() {
+        return Err(CliError::input(format!(
+            "--resume continues with the checkpoint's network, settings and data, so {} cannot apply; with --resume only {} may be given",
+            fixed.join(", "),
+            RESUME_FLAGS[1..].join(", ")
+        )));
+    }
     let (mut trainer, meta) = checkpoint::load(path)?;
     let bad = |what: &str| {
         CliError::input(format!(
@@ -177,13 +218,52 @@ fn resume(
         .as_u64()
         .map(|k| Validation::Count(k as usize));
     if let Some(epochs) = args.epochs {
-        trainer.settings.epochs = epochs as usize;
+        trainer.settings.epochs = usize::try_from(epochs).unwrap_or(usize::MAX);
+    }
+    if trainer.epoch >= trainer.settings.epochs {
+        return Err(CliError::input(format!(
+            "{}: the checkpoint has done {} of {} epochs, nothing is left to train; give --epochs N with N > {}",
+            path.display(),
+            trainer.epoch,
+            trainer.settings.epochs,
+            trainer.epoch
+        )));
     }
     let init = meta
         .get("init")
         .cloned()
         .unwrap_or_else(|| "standard".into());
     Ok((trainer, data_args, validation, init))
+}
+
+/// Refuses, before the first epoch, outputs that cannot be written and outputs that would
+/// overwrite an input or each other (`--checkpoint` may be the `--resume` file: it is updated).
+fn check_outputs(args: &TrainArgs, data: &DataArgs, checkpoint: Option<&Path>) -> CliResult<()> {
+    let data_file = Path::new(&data.data);
+    let mut inputs = vec![];
+    if data_file.is_file() {
+        inputs.push(("--data", data_file));
+    }
+    let mut outputs = vec![];
+    match (&args.resume, checkpoint) {
+        (Some(resume), Some(path)) if backprop::file::same_file(resume, path) => {
+            outputs.push(("--resume", path));
+        }
+        (resume, path) => {
+            inputs.extend(resume.as_deref().map(|r| ("--resume", r)));
+            outputs.extend(path.map(|p| ("--checkpoint", p)));
+        }
+    }
+    for (flag, path) in [
+        ("--save", &args.save),
+        ("--metrics", &args.metrics),
+        ("--plot", &args.plot),
+    ] {
+        if let Some(path) = path {
+            outputs.push((flag, path.as_path()));
+        }
+    }
+    commands::check_files(&inputs, &outputs)
 }
 
 /// The last `validation` examples of the training split, held out.
@@ -203,10 +283,15 @@ fn hold_out(
 }
 
 pub fn run(args: &TrainArgs) -> CliResult<()> {
-    let threads = args.threads.map_or_else(
-        || std::thread::available_parallelism().map_or(1, |n| n.get()),
-        |t| t as usize,
-    );
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = args
+        .threads
+        .map_or(cores.min(backprop::limits::MAX_THREADS), |t| {
+            usize::try_from(t).unwrap_or(usize::MAX)
+        });
+    if let Some(note) = backprop::limits::check_threads(threads, cores)? {
+        eprintln!("{note}");
+    }
     backprop::set_threads(threads);
     if let Some(path) = &args.plot {
         plot::check_target(path, "--plot")?;
@@ -215,6 +300,8 @@ pub fn run(args: &TrainArgs) -> CliResult<()> {
         Some(path) => resume(path, args)?,
         None => fresh(args)?,
     };
+    let checkpoint_path = args.checkpoint.clone().or_else(|| args.resume.clone());
+    check_outputs(args, &data_args, checkpoint_path.as_deref())?;
     let splits = data_source::load(&data_args, args.quiet)?;
     let (train, validation_data) = hold_out(splits.train, validation)?;
     train.check_fits(&trainer.network)?;
@@ -223,7 +310,7 @@ pub fn run(args: &TrainArgs) -> CliResult<()> {
         Some(path) => Some((
             path.clone(),
             std::fs::File::create(path)
-                .map_err(|e| CliError::input(format!("{}: {e}", path.display())))?,
+                .map_err(|e| CliError::failure(format!("--metrics {}: {e}", path.display())))?,
         )),
         None => None,
     };
@@ -289,7 +376,6 @@ pub fn run(args: &TrainArgs) -> CliResult<()> {
         quiet: args.quiet,
     };
     let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::SeqCst));
-    let checkpoint_path = args.checkpoint.clone().or_else(|| args.resume.clone());
     let data_json = serde_json::json!({
         "data": data_args.data, "data_dir": data_args.data_dir, "label_column": data_args.label_column,
         "scale": data_args.scale, "test_fraction": data_args.test_fraction,
@@ -303,7 +389,6 @@ pub fn run(args: &TrainArgs) -> CliResult<()> {
         Some(path) => checkpoint::save(t, path, &extra),
         None => Ok(()),
     };
-    let first_new = trainer.reports.len();
     let outcome = trainer.run_saving(
         &train,
         validation_data.as_ref(),
@@ -317,13 +402,19 @@ pub fn run(args: &TrainArgs) -> CliResult<()> {
     if outcome == Outcome::Interrupted {
         let path = checkpoint_path.unwrap_or_else(|| DEFAULT_CHECKPOINT.into());
         checkpoint::save(&trainer, &path, &extra)?;
+        let mut resume = format!("backprop train --resume {}", path.display());
+        for (flag, value) in [("--save", &args.save), ("--plot", &args.plot)] {
+            if let Some(value) = value {
+                resume += &format!(" {flag} {}", value.display());
+            }
+        }
         return Err(CliError {
             code: 130,
             message: format!(
-                "interrupted after epoch {}, mini-batch {}; checkpoint written to {p}; continue with: backprop train --resume {p}",
+                "interrupted after epoch {}, mini-batch {}; checkpoint written to {}; continue with: {resume}",
                 trainer.epoch,
                 trainer.batch,
-                p = path.display()
+                path.display()
             ),
         });
     }
@@ -332,7 +423,7 @@ pub fn run(args: &TrainArgs) -> CliResult<()> {
             println!("Stopped after epoch {}: keeping the network of epoch {} (validation accuracy {:.2}%)", trainer.epoch, best.epoch, 100.0 * best.accuracy);
         }
     }
-    print_summary(&trainer.reports[first_new..]);
+    print_summary(&trainer.reports);
     if validation_data.is_some() || outcome == Outcome::Stopped {
         let t = trainer.network.evaluate(&splits.test);
         println!(

@@ -7,11 +7,16 @@ use super::{anchored, centred, ink_on, msg, sequential, Area, Drawn, Picture};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
 
-/// A confusion matrix `(true label, predicted class) → count` with a title.
+/// A confusion matrix `(true label, predicted class) → count` with a title. Only the first
+/// [`MAX_CLASSES`] classes are drawn (see [`ConfusionMap::shown`]), so the picture stays small
+/// whatever the output layer.
 pub struct ConfusionMap<'a> {
     pub confusion: &'a ndarray::Array2<usize>,
     pub title: String,
 }
+
+/// The most classes drawn: 100 × 12-pixel cells, a picture of 1,320 × 1,320 pixels.
+pub const MAX_CLASSES: usize = 100;
 
 /// Space for the title and the column labels (top) and the row labels (left).
 const TOP: i32 = 90;
@@ -19,8 +24,16 @@ const LEFT: i32 = 90;
 const MARGIN: i32 = 30;
 
 impl ConfusionMap<'_> {
-    fn n(&self) -> usize {
+    /// The classes of the matrix.
+    pub fn classes(&self) -> usize {
         self.confusion.nrows().max(self.confusion.ncols()).max(1)
+    }
+    /// The classes drawn: `0..shown()`, at most [`MAX_CLASSES`].
+    pub fn shown(&self) -> usize {
+        self.classes().min(MAX_CLASSES)
+    }
+    fn n(&self) -> usize {
+        self.shown()
     }
     fn cell(&self) -> i32 {
         (640 / self.n() as i32).clamp(12, 64)
@@ -59,9 +72,15 @@ impl Picture for ConfusionMap<'_> {
             area.draw_text(&k.to_string(), &label, (LEFT - 14, TOP + mid))
                 .map_err(msg)?;
         }
-        for (row, counts) in self.confusion.rows().into_iter().enumerate() {
+        for (row, counts) in self
+            .confusion
+            .rows()
+            .into_iter()
+            .take(n as usize)
+            .enumerate()
+        {
             let total: usize = counts.sum();
-            for (col, &count) in counts.iter().enumerate() {
+            for (col, &count) in counts.iter().take(n as usize).enumerate() {
                 let (x, y) = (LEFT + col as i32 * cell, TOP + row as i32 * cell);
                 let shade = sequential(count as f64 / total.max(1) as f64);
                 area.draw(&Rectangle::new(

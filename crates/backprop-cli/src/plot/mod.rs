@@ -2,8 +2,9 @@
 //!
 //! Text in a PNG is rasterised with DejaVu Sans compiled into the binary (the `dejavu` crate), so
 //! no system font, fontconfig or freetype is needed; an SVG names the `sans-serif` family and
-//! leaves the rendering to the viewer. Every file is written atomically (a temporary file beside
-//! it, then a rename), so a picture watched during a long run is never seen half-written.
+//! leaves the rendering to the viewer. Every file is written by `backprop::file::write_atomically`
+//! (a temporary file beside it, then a rename), so a picture watched during a long run is never
+//! seen half-written.
 //!
 //! Each picture is one type implementing [`Picture`], in its own file:
 //! [`training`] (cost and accuracy per epoch), [`confusion`] (a heat map with counts),
@@ -59,7 +60,8 @@ impl Format {
 }
 
 /// Refuses, before any work, a picture path given with `flag` that cannot be written: an
-/// extension other than `.svg`/`.png`, or a directory that does not exist.
+/// extension other than `.svg`/`.png`, a directory that does not exist, or a target that
+/// `backprop::file::check_writable` refuses.
 pub fn check_target(path: &Path, flag: &str) -> CliResult<()> {
     if Format::of(path).is_none() {
         return Err(CliError::input(format!(
@@ -75,8 +77,12 @@ pub fn check_target(path: &Path, flag: &str) -> CliResult<()> {
             dir.display()
         )));
     }
-    Ok(())
+    crate::commands::check_files(&[], &[(flag, path)])
 }
+
+/// The most pixels of a picture (40 million: a 120 MB RGB buffer). Pictures shrink what they
+/// draw to stay within it; [`save`] refuses anything larger.
+pub const MAX_PIXELS: u64 = 40_000_000;
 
 /// Draws `picture` and writes it to `path` (SVG or PNG by the extension), atomically.
 pub fn save(picture: &impl Picture, path: &Path) -> CliResult<()> {
@@ -86,13 +92,20 @@ pub fn save(picture: &impl Picture, path: &Path) -> CliResult<()> {
             path.display()
         ))
     })?;
+    let (w, h) = picture.size();
+    if u64::from(w) * u64::from(h) > MAX_PIXELS {
+        return Err(CliError::failure(format!(
+            "{}: the picture would be {w} × {h} pixels, more than the limit of {MAX_PIXELS}",
+            path.display()
+        )));
+    }
     register_font();
     let bytes = match format {
         Format::Svg => render_svg(picture),
         Format::Png => render_png(picture),
     }
     .map_err(|e| CliError::failure(format!("{}: cannot draw the picture ({e})", path.display())))?;
-    write_atomically(path, &bytes)
+    Ok(backprop::file::write_atomically(path, &bytes)?)
 }
 
 fn render_svg(picture: &impl Picture) -> Result<Vec<u8>, String> {
@@ -128,19 +141,6 @@ fn register_font() {
         // The bytes are a valid TrueType font shipped by the `dejavu` crate.
         let _ = plotters::style::register_font(FONT, FontStyle::Normal, dejavu::sans::regular());
     });
-}
-
-fn write_atomically(path: &Path, bytes: &[u8]) -> CliResult<()> {
-    let name = path
-        .file_name()
-        .map_or_else(|| "picture".into(), |n| n.to_string_lossy().into_owned());
-    let tmp = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
-    let fail = |e: std::io::Error| CliError::failure(format!("{}: {e}", path.display()));
-    std::fs::write(&tmp, bytes).map_err(fail)?;
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        fail(e)
-    })
 }
 
 /// A drawing error as its message.

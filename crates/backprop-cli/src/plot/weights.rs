@@ -21,7 +21,18 @@ const TOP: i32 = 56;
 const GAP: i32 = 22;
 const MARGIN: i32 = 12;
 
+/// The most tiles drawn (a 20 × 20 grid); fewer when the tiles are large (see
+/// [`WeightTiles::shown`]).
+pub const MAX_TILES: usize = 400;
+
 impl WeightTiles<'_> {
+    /// The neurons drawn: `0..shown()`, at most [`MAX_TILES`] and at most what keeps the picture
+    /// within half of [`super::MAX_PIXELS`].
+    pub fn shown(&self) -> usize {
+        let step = (self.tile() + GAP) as u64;
+        let by_pixels = (super::MAX_PIXELS / 2 / (step * step)).max(1) as usize;
+        self.w.nrows().min(MAX_TILES).min(by_pixels)
+    }
     /// Screen pixels per weight, so that a tile is about 112 pixels wide.
     fn scale(&self) -> i32 {
         (112 / self.side.max(1) as i32).max(1)
@@ -31,7 +42,7 @@ impl WeightTiles<'_> {
     }
     /// Columns and rows of the grid of tiles.
     fn grid(&self) -> (i32, i32) {
-        let n = self.w.nrows().max(1);
+        let n = self.shown().max(1);
         let cols = (n as f64).sqrt().ceil() as usize;
         (cols as i32, n.div_ceil(cols) as i32)
     }
@@ -59,7 +70,7 @@ impl Picture for WeightTiles<'_> {
         )
         .map_err(msg)?;
         let (cols, _) = self.grid();
-        for (i, row) in self.w.rows().into_iter().enumerate() {
+        for (i, row) in self.w.rows().into_iter().take(self.shown()).enumerate() {
             let step = self.tile() + GAP;
             let x = MARGIN + (i as i32 % cols) * step;
             let y = TOP + (i as i32 / cols) * step + GAP - 4;

@@ -25,7 +25,7 @@ pub fn parse_csv(text: &[u8], label_column: usize, scale: Scale, name: &Path) ->
         .flexible(true)
         .trim(csv::Trim::All)
         .from_reader(text);
-    let (mut features, mut labels) = (Vec::new(), Vec::new());
+    let (mut features, mut labels, mut lines) = (Vec::new(), Vec::new(), Vec::new());
     let mut width: Option<usize> = None;
     for (row, record) in reader.records().enumerate() {
         let line = row + 1;
@@ -74,6 +74,7 @@ pub fn parse_csv(text: &[u8], label_column: usize, scale: Scale, name: &Path) ->
             features.push(value);
         }
         labels.push(label as usize);
+        lines.push(line);
     }
     let n_inputs = width
         .ok_or_else(|| Error::data(name, "no data rows"))?
@@ -85,6 +86,24 @@ pub fn parse_csv(text: &[u8], label_column: usize, scale: Scale, name: &Path) ->
         ));
     }
     rescale(&mut features, n_inputs, scale);
+    if let Some(at) = features.iter().position(|v| !v.is_finite()) {
+        let (row, feature) = (at / n_inputs, at % n_inputs);
+        let field = if feature < label_column {
+            feature
+        } else {
+            feature + 1
+        } + 1;
+        let why = match scale {
+            Scale::Factor(f) => {
+                format!("multiplied by the scale {f} it is {} in f32", features[at])
+            }
+            Scale::Auto => "its column's range overflows f32".to_string(),
+        };
+        return Err(err(
+            lines[row],
+            format!("field {field} is not a finite input feature: {why}"),
+        ));
+    }
     let n_classes = labels.iter().max().map_or(0, |&k| k + 1);
     Dataset::from_floats(features, n_inputs, labels, n_classes)
         .map_err(|e| Error::data(name, e.to_string()))
@@ -113,7 +132,18 @@ fn rescale(features: &mut [f32], n_inputs: usize, scale: Scale) {
 
 /// Reads a CSV file (see [`parse_csv`]).
 pub fn read_csv(path: &Path, label_column: usize, scale: Scale) -> Result<Dataset> {
-    let text = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    use std::io::Read;
+    let limit = crate::limits::MAX_CSV_BYTES;
+    let mut text = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(limit + 1).read_to_end(&mut text))
+        .map_err(|e| Error::io(path, e))?;
+    if text.len() as u64 > limit {
+        return Err(Error::data(
+            path,
+            format!("more than {} GiB of CSV (MAX_CSV_BYTES)", limit >> 30),
+        ));
+    }
     parse_csv(&text, label_column, scale, path)
 }
 
@@ -156,6 +186,19 @@ mod tests {
             .to_string()
             .contains("class number"));
         assert!(parse("").unwrap_err().to_string().contains("no data rows"));
+        let big = parse_csv(
+            b"l,a\n1,2\n0,4e37\n",
+            0,
+            Scale::Factor(10.0),
+            Path::new("t"),
+        );
+        let big = big.unwrap_err().to_string();
+        assert!(
+            big.contains("line 3: field 2 is not a finite input feature"),
+            "{big}"
+        );
+        let wide = parse("1,3e38,1\n0,-3e38,2\n").unwrap_err().to_string();
+        assert!(wide.contains("range overflows"), "{wide}");
         assert!(parse("1\n2\n")
             .unwrap_err()
             .to_string()

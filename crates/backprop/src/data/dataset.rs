@@ -227,6 +227,14 @@ impl Dataset {
         }
     }
 
+    /// Refuses a data set without examples; `what` names it in the message (`the test split`).
+    pub fn check_not_empty(&self, what: &str) -> Result<()> {
+        if self.is_empty() {
+            return Err(Error::InvalidSetting(format!("{what} has no examples")));
+        }
+        Ok(())
+    }
+
     /// Refuses a data set whose inputs do not fit the first layer of `net` or whose labels do not
     /// fit its output layer.
     pub fn check_fits<F: Float>(&self, net: &Network<F>) -> Result<()> {

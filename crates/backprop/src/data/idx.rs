@@ -5,6 +5,7 @@
 //! columns); labels `0x00000801` (count). Only unsigned bytes are read: other element types are
 //! out of scope.
 
+use crate::limits::MAX_IDX_BYTES;
 use crate::{Dataset, Error, Result};
 use std::io::Read;
 use std::path::Path;
@@ -14,20 +15,94 @@ pub const IMAGES_MAGIC: u32 = 0x0000_0803;
 /// The magic number of an IDX file of labels (1 dimension of bytes).
 pub const LABELS_MAGIC: u32 = 0x0000_0801;
 
+/// The first bytes of every gzip stream.
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+
 /// Decompresses `bytes` when they start with the gzip magic `1f 8b`, else returns them as they are.
+/// At most [`MAX_IDX_BYTES`] plus a header are decompressed: more is refused, so a small "gzip
+/// bomb" cannot exhaust memory.
 pub fn maybe_gunzip(bytes: Vec<u8>) -> std::result::Result<Vec<u8>, String> {
-    if bytes.starts_with(&[0x1f, 0x8b]) {
-        // The gzip trailer holds the decompressed size (mod 2³²): reserve it once, capped.
-        let hint = bytes.len().checked_sub(4).map_or(0, |at| {
-            u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]) as usize
-        });
-        let mut out = Vec::with_capacity(hint.min(1 << 30));
-        flate2::read::MultiGzDecoder::new(&bytes[..])
-            .read_to_end(&mut out)
-            .map_err(|e| format!("corrupt or truncated gzip data ({e})"))?;
-        Ok(out)
+    if !bytes.starts_with(&GZIP_MAGIC) {
+        return Ok(bytes);
+    }
+    let limit = MAX_IDX_BYTES + 4 * 256;
+    let mut out = Vec::new();
+    flate2::read::MultiGzDecoder::new(&bytes[..])
+        .take(limit + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| format!("corrupt or truncated gzip data ({e})"))?;
+    if out.len() as u64 > limit {
+        return Err(format!(
+            "decompresses to more than {limit} bytes (MAX_IDX_BYTES)"
+        ));
+    }
+    Ok(out)
+}
+
+/// Reads an IDX file of unsigned bytes with the given magic from `reader` (raw, or a gzip
+/// decoder), taking only what its header says: the header first, then exactly the data it
+/// declares (refused above [`MAX_IDX_BYTES`]), then one byte more to refuse extra data. So a
+/// stream is never read further than its header allows.
+/// `gzipped` says that `reader` decompresses, so that its errors are named as gzip errors.
+pub fn read_stream(
+    reader: impl Read,
+    magic: u32,
+    gzipped: bool,
+) -> std::result::Result<(Vec<usize>, Vec<u8>), String> {
+    let mut reader = std::io::BufReader::new(reader);
+    let eof = std::io::ErrorKind::UnexpectedEof;
+    let io = move |e: std::io::Error, short: &str| match e.kind() {
+        _ if gzipped && e.kind() != eof => format!("corrupt gzip data ({e})"),
+        k if k == eof && gzipped => format!("{short} (in truncated gzip data)"),
+        k if k == eof => short.to_string(),
+        _ => format!("cannot read ({e})"),
+    };
+    let mut word = [0u8; 4];
+    reader
+        .read_exact(&mut word)
+        .map_err(|e| io(e, "too short for an IDX header"))?;
+    let found = u32::from_be_bytes(word);
+    if found != magic {
+        return Err(format!(
+            "wrong IDX magic number {found:#010x}, expected {magic:#010x}"
+        ));
+    }
+    let mut sizes = Vec::new();
+    for _ in 0..(magic & 0xff) {
+        reader
+            .read_exact(&mut word)
+            .map_err(|e| io(e, "truncated IDX header"))?;
+        sizes.push(u32::from_be_bytes(word) as usize);
+    }
+    let expected = sizes
+        .iter()
+        .try_fold(1usize, |acc, &n| acc.checked_mul(n))
+        .filter(|&n| n as u64 <= MAX_IDX_BYTES)
+        .ok_or_else(|| {
+            format!("IDX sizes {sizes:?} declare more than {MAX_IDX_BYTES} bytes of data (MAX_IDX_BYTES)")
+        })?;
+    let mut data = Vec::with_capacity(expected.min(1 << 26));
+    reader
+        .take(expected as u64 + 1)
+        .read_to_end(&mut data)
+        .map_err(|e| io(e, "truncated data"))?;
+    match data.len() {
+        n if n < expected => Err(format!(
+            "IDX sizes {sizes:?} need {expected} bytes of data, found {n}"
+        )),
+        n if n > expected => Err(format!(
+            "IDX sizes {sizes:?} need {expected} bytes of data, but more follow"
+        )),
+        _ => Ok((sizes, data)),
+    }
+}
+
+/// [`read_stream`] of bytes that are raw or gzipped (by the magic `1f 8b`).
+fn read_bytes(bytes: &[u8], magic: u32) -> std::result::Result<(Vec<usize>, Vec<u8>), String> {
+    if bytes.starts_with(&GZIP_MAGIC) {
+        read_stream(flate2::read::MultiGzDecoder::new(bytes), magic, true)
     } else {
-        Ok(bytes)
+        read_stream(bytes, magic, false)
     }
 }
 
@@ -62,21 +137,29 @@ pub fn parse(bytes: &[u8], magic: u32) -> std::result::Result<(Vec<usize>, &[u8]
     Ok((sizes, data))
 }
 
-fn read(path: &Path) -> Result<Vec<u8>> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    maybe_gunzip(bytes).map_err(|m| Error::data(path, m))
-}
-
-/// [`parse`], keeping the data in the buffer it came in (the header is removed in place), so a
-/// 47 MB image file is never held twice.
-fn parse_owned(
-    mut bytes: Vec<u8>,
-    magic: u32,
-) -> std::result::Result<(Vec<usize>, Vec<u8>), String> {
-    let (sizes, data) = parse(&bytes, magic)?;
-    let header = bytes.len() - data.len();
-    bytes.drain(..header);
-    Ok((sizes, bytes))
+/// Reads the IDX file at `path` through [`read_stream`]: gzipped when it starts with `1f 8b`; a
+/// name ending in `.gz` must be gzip.
+fn read_file(path: &Path, magic: u32) -> Result<(Vec<usize>, Vec<u8>)> {
+    let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut start = [0u8; 2];
+    let n = file.read(&mut start).map_err(|e| Error::io(path, e))?;
+    let head = std::io::Cursor::new(start[..n].to_vec());
+    let gzipped = start[..n] == GZIP_MAGIC;
+    let named_gz = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("gz"));
+    let result = if gzipped {
+        read_stream(
+            flate2::read::MultiGzDecoder::new(head.chain(file)),
+            magic,
+            true,
+        )
+    } else if named_gz {
+        Err("not gzip data: a .gz file must start with the bytes 1f 8b".into())
+    } else {
+        read_stream(head.chain(file), magic, false)
+    };
+    result.map_err(|m| Error::data(path, m))
 }
 
 /// Images and labels from two IDX byte buffers (each raw or gzipped): pixels scale to `[0, 1]`,
@@ -88,22 +171,16 @@ pub fn dataset_from_idx_bytes(
     name: &Path,
 ) -> Result<Dataset> {
     let err = |what: &'static str| move |m: String| Error::data(name, format!("{what}: {m}"));
-    let images = maybe_gunzip(images)
-        .and_then(|b| parse_owned(b, IMAGES_MAGIC))
-        .map_err(err("images"))?;
-    let labels = maybe_gunzip(labels)
-        .and_then(|b| parse_owned(b, LABELS_MAGIC))
-        .map_err(err("labels"))?;
+    let images = read_bytes(&images, IMAGES_MAGIC).map_err(err("images"))?;
+    let labels = read_bytes(&labels, LABELS_MAGIC).map_err(err("labels"))?;
     assemble(images, labels, n_classes, name)
 }
 
 /// Reads an images file and a labels file in IDX format (raw or gzipped). `n_classes = 0` takes
 /// the largest label plus one.
 pub fn read_idx(images: &Path, labels: &Path, n_classes: usize) -> Result<Dataset> {
-    let parsed_images =
-        parse_owned(read(images)?, IMAGES_MAGIC).map_err(|m| Error::data(images, m))?;
-    let parsed_labels =
-        parse_owned(read(labels)?, LABELS_MAGIC).map_err(|m| Error::data(labels, m))?;
+    let parsed_images = read_file(images, IMAGES_MAGIC)?;
+    let parsed_labels = read_file(labels, LABELS_MAGIC)?;
     assemble(parsed_images, parsed_labels, n_classes, labels)
 }
 
