@@ -23,7 +23,7 @@ Configurations (Fashion-MNIST: 60,000 train / 10,000 test):
   A  784-30-10,          m=10,  eta 3.0, standard init
   B  784-100-10,         m=10,  eta 3.0, standard init
   C  784-1024-1024-10,   m=128, eta 0.2, scaled init (weights N(0, 1/n_in))
-  D  embedded MNIST 10k (data/mnist-10k: first 8000 train, last 2000 test), 784-30-10, m=10,
+  D  embedded MNIST 10k (crates/backprop/data/mnist-10k: first 8000 train, last 2000 test), 784-30-10, m=10,
      eta 3.0, standard init, 30 epochs (--d-epochs N for a quick check)
 
 The plane (--plane, instead of A-D): 784-h-10 on the embedded digits (as D), sigmoid, standard
@@ -65,7 +65,7 @@ OURS_BIN = os.path.join(REPO, "target", "release", "backprop")
 OURS_DATA_DIR = []  # ["--data-dir", FASHION_DIR] when our CLI has that option (see prepare_ours)
 
 FASHION_DIR = "/usr/share/datasets/fashion-mnist"
-MNIST10K_DIR = os.path.join(REPO, "data", "mnist-10k")
+MNIST10K_DIR = os.path.join(REPO, "crates", "backprop", "data", "mnist-10k")
 MNIST10K_TRAIN = 8000
 
 CONFIGS = {

@@ -1,5 +1,5 @@
 """Independent check of a saved model: load it with safetensors + NumPy, recompute the forward
-pass on the embedded test split (the last 2,000 of data/mnist-10k), print the number correct.
+pass on the embedded test split (the last 2,000 of crates/backprop/data/mnist-10k), print the number correct.
 
 Usage: python3 check_model.py MODEL.safetensors DATA_DIR
 """

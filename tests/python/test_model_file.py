@@ -31,7 +31,7 @@ class NumpyRecomputesTheAccuracy(unittest.TestCase):
             ours = json.loads(backprop("evaluate", "--json", "--model", model))
             theirs = subprocess.run(
                 [sys.executable, str(Path(__file__).parent / "check_model.py"), model,
-                 str(ROOT / "data" / "mnist-10k")],
+                 str(ROOT / "crates" / "backprop" / "data" / "mnist-10k")],
                 check=True, capture_output=True, text=True,
             )
             theirs = json.loads(theirs.stdout)

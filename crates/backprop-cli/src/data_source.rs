@@ -3,8 +3,9 @@
 use crate::cli::DataArgs;
 use crate::download::{self, Mirror};
 use crate::error::{CliError, CliResult};
-use backprop::data::csv::{read_csv, Scale};
-use backprop::{idx, Dataset};
+use backprop::io::csv::{read_csv, Scale};
+use backprop::io::idx;
+use backprop::Dataset;
 use rand::seq::SliceRandom;
 use std::path::{Path, PathBuf};
 
@@ -34,7 +35,7 @@ pub fn load(args: &DataArgs, quiet: bool) -> CliResult<Splits> {
 fn load_splits(args: &DataArgs, quiet: bool) -> CliResult<Splits> {
     match args.data.as_str() {
         "mnist-10k" => {
-            let (train, test) = backprop::data::mnist_10k()?.split_at(8000);
+            let (train, test) = backprop::mnist_10k()?.split_at(8000);
             Ok(Splits {
                 train,
                 test,
@@ -113,7 +114,7 @@ fn csv_splits(path: &Path, args: &DataArgs) -> CliResult<Splits> {
     let scale = args.scale.map_or(Scale::Auto, |s| Scale::Factor(s as f32));
     let all = read_csv(path, args.label_column, scale)?;
     let mut order: Vec<usize> = (0..all.len()).collect();
-    order.shuffle(&mut backprop::init::rng(CSV_SPLIT_SEED, 0));
+    order.shuffle(&mut backprop::lecture::init::rng(CSV_SPLIT_SEED, 0));
     let n_test = ((all.len() as f64) * args.test_fraction).round() as usize;
     if n_test == 0 || n_test == all.len() {
         return Err(CliError::input(format!(

@@ -101,7 +101,7 @@ pub fn verify(bytes: &[u8], checksum: Checksum) -> Result<(), String> {
     let (expected, digest) = match checksum {
         Checksum::Gzipped(h) => (h, Sha256::digest(bytes)),
         Checksum::Unzipped(h) => {
-            let raw = backprop::idx::maybe_gunzip(bytes.to_vec())?;
+            let raw = backprop::io::idx::maybe_gunzip(bytes.to_vec())?;
             (h, Sha256::digest(&raw))
         }
     };
@@ -136,7 +136,7 @@ pub fn fetch(mirror: &Mirror, dir: &Path, name: &str, quiet: bool) -> CliResult<
         })?;
         verify(&bytes, remote.checksum)
             .map_err(|e| CliError::input(format!("{url}: {e}; the file was not kept")))?;
-        backprop::file::write_atomically(&target, &bytes)?;
+        backprop::io::file::write_atomically(&target, &bytes)?;
     }
     Ok(())
 }

@@ -4,7 +4,7 @@
 //! (`--layers … --seed S`, built as `train` builds it, in `f64`). An example is an input of the
 //! test split of `--data` (`--index N`), an image file (`--image`), or, drawn from the seed:
 //! example `r` = 0, 1, … takes `x_j ~ U[0, 1)` for every input `j` and then a label
-//! `k ~ U{0, …, n_L − 1}`, both from the generator `backprop::init::rng(S, 1000 + r)`. Its target
+//! `k ~ U{0, …, n_L − 1}`, both from the generator `backprop::lecture::init::rng(S, 1000 + r)`. Its target
 //! `y` is the one-hot vector of `k`, like every target of a data set.
 
 use crate::cli::NetArgs;
@@ -14,7 +14,7 @@ use backprop::{Activation, Dataset, Init, Network};
 use ndarray::Array1;
 use rand::RngExt;
 
-/// The stream of `backprop::init::rng` from which drawn example 0 comes (example `r`: `+ r`).
+/// The stream of `backprop::lecture::init::rng` from which drawn example 0 comes (example `r`: `+ r`).
 pub const EXAMPLE_STREAM: u64 = 1000;
 
 /// A network in `f64` and a line that says what it is.
@@ -110,7 +110,7 @@ impl Example {
 
 /// Example `r` drawn from `seed` for a network with `n_in` inputs and `n_out` classes.
 pub fn drawn(seed: u64, r: usize, n_in: usize, n_out: usize) -> Example {
-    let mut rng = backprop::init::rng(seed, EXAMPLE_STREAM + r as u64);
+    let mut rng = backprop::lecture::init::rng(seed, EXAMPLE_STREAM + r as u64);
     let x: Array1<f64> = (0..n_in).map(|_| rng.random::<f64>()).collect();
     let label = rng.random_range(0..n_out.max(1));
     Example {

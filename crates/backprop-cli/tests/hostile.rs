@@ -72,7 +72,7 @@ fn a_name_at_the_file_system_limit_can_be_saved() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("n".repeat(250) + ".st"); // 253 bytes: legal (NAME_MAX 255)
     quick(&["--save", s(&path)]);
-    backprop::model_file::load(&path).unwrap();
+    backprop::io::model_file::load(&path).unwrap();
 }
 
 #[cfg(unix)]
@@ -161,7 +161,7 @@ fn pictures_cap_their_size_and_say_what_they_drew() {
     // 400 output classes: 4,920 × 4,920 pixels before (every class a 12-pixel cell).
     let wide: backprop::Network = backprop::Network::new(&[784, 16, 400]).unwrap();
     let model = dir.path().join("wide.st");
-    backprop::model_file::save(&wide, &model, &Default::default()).unwrap();
+    backprop::io::model_file::save(&wide, &model, &Default::default()).unwrap();
     let png = dir.path().join("c.png");
     let out = run(&["evaluate", "--model", s(&model), "--confusion", s(&png)]);
     assert!(out.contains("(classes 0–99 of 400)"), "{out}");
@@ -170,7 +170,7 @@ fn pictures_cap_their_size_and_say_what_they_drew() {
     // 1,000 neurons of 28 × 28 weights: 400 tiles drawn.
     let many: backprop::Network = backprop::Network::new(&[784, 1000, 10]).unwrap();
     let model = dir.path().join("many.st");
-    backprop::model_file::save(&many, &model, &Default::default()).unwrap();
+    backprop::io::model_file::save(&many, &model, &Default::default()).unwrap();
     let tiles = dir.path().join("w.png");
     let out = run(&["show-weights", "--model", s(&model), "--out", s(&tiles)]);
     assert!(out.contains("400 tiles (neurons 0–399 of 1000)"), "{out}");
@@ -322,7 +322,7 @@ fn empty_splits_and_nan_weights_are_refused() {
     );
     let mut net: backprop::Network = backprop::Network::new(&[784, 10]).unwrap();
     net.weights_mut(2)[[3, 5]] = f32::NAN;
-    let bytes = backprop::model_file::to_bytes(&net, &Default::default()).unwrap();
+    let bytes = backprop::io::model_file::to_bytes(&net, &Default::default()).unwrap();
     let nan = dir.path().join("nan.st");
     std::fs::write(&nan, bytes).unwrap();
     fails(&["evaluate", "--model", s(&nan)], 2, "NaN");
@@ -334,12 +334,12 @@ fn impossible_checkpoints_and_ignored_flags_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let ckpt = dir.path().join("c.st");
     quick(&["--checkpoint", s(&ckpt)]);
-    let (mut trainer, meta) = backprop::checkpoint::load(&ckpt).unwrap();
+    let (mut trainer, meta) = backprop::train::checkpoint::load(&ckpt).unwrap();
     trainer.settings.epochs = 5;
     let edited = dir.path().join("e.st");
     let mut save = |epoch: usize, batch: usize| {
         (trainer.epoch, trainer.batch) = (epoch, batch);
-        backprop::checkpoint::save(&trainer, &edited, &meta).unwrap();
+        backprop::train::checkpoint::save(&trainer, &edited, &meta).unwrap();
     };
     save(1, 99_999_999);
     fails(&["train", "--resume", s(&edited)], 2, "mini-batches");

@@ -26,7 +26,7 @@ const RECIPE: [&str; 16] = [
 ];
 
 fn weights(path: &Path) -> Vec<u32> {
-    let net = backprop::model_file::load(path).unwrap().network;
+    let net = backprop::io::model_file::load(path).unwrap().network;
     let mut bits = Vec::new();
     for l in 2..=net.num_layers() {
         bits.extend(
@@ -114,7 +114,7 @@ fn ctrl_c_writes_a_checkpoint_and_exits_130() {
         stderr.contains(&format!("--save {}", dir.path().join("m.st").display())),
         "{stderr}"
     );
-    let (trainer, _) = backprop::checkpoint::load(&ckpt).unwrap();
+    let (trainer, _) = backprop::train::checkpoint::load(&ckpt).unwrap();
     assert!(trainer.epoch < 1000 && (trainer.epoch > 0 || trainer.batch > 0));
     assert!(
         !dir.path().read_dir().unwrap().any(|e| e

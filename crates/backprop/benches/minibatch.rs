@@ -33,16 +33,16 @@ fn minibatch(c: &mut Criterion) {
                 0.0
             }
         });
-        ws.inputs_mut(m).assign(&x);
-        ws.targets_mut(m).assign(&y);
+        ws.inputs_mut().assign(&x);
+        ws.targets_mut().assign(&y);
         let weights: usize = sizes.windows(2).map(|p| p[0] * p[1]).sum();
         group.throughput(Throughput::Elements((6 * weights * m) as u64)); // floating-point operations
         for kernel in backprop::Kernel::supported() {
             backprop::set_kernel(kernel).unwrap();
             group.bench_function(format!("{name} {kernel}"), |b| {
                 b.iter(|| {
-                    net.forward_batch(&mut ws, m);
-                    net.backward_batch(&mut ws, m)
+                    net.forward_batch(&mut ws);
+                    net.backward_batch(&mut ws)
                 })
             });
         }

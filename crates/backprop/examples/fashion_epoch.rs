@@ -2,7 +2,8 @@
 //!
 //! `cargo run --release --example fashion_epoch -- 784,30,10 10 3.0 standard 3`
 
-use backprop::{idx, Init, Network, Sgd};
+use backprop::io::idx;
+use backprop::{Init, Network, Sgd};
 use std::path::Path;
 
 fn main() -> backprop::Result<()> {

@@ -4,7 +4,7 @@
 //! `cargo run --release --example recipe -- mnist SEED` or `-- fashion SEED`
 
 use backprop::{
-    data::mnist_10k, idx, Activation, Cost, Init, Network, Optimizer, Regularization, Sgd,
+    io::idx, mnist_10k, Activation, Cost, Init, Network, Optimizer, Regularization, Sgd,
 };
 use std::path::Path;
 

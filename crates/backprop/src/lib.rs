@@ -43,48 +43,35 @@
 
 #![warn(missing_docs)]
 
-pub mod activation;
-pub mod backprop;
-mod batch;
-pub mod checkpoint;
-pub mod cost;
-pub mod data;
-mod error;
-mod evaluate;
-pub mod file;
-mod float;
-mod gradcheck;
-mod gradient;
-pub mod init;
-mod layers;
+pub mod error;
+pub mod io;
+pub mod kernel;
+pub mod lecture;
 pub mod limits;
-mod matmul;
-pub mod model_file;
-mod network;
-pub mod optimizer;
-pub mod regularization;
-pub mod schedule;
-mod sgd;
-mod threads;
+pub mod train;
 
-pub use activation::Activation;
-pub use backprop::Trace;
-pub use batch::Workspace;
-pub use cost::Cost;
-pub use data::{idx, Dataset};
 pub use error::{Error, Result};
-pub use evaluate::{argmax, Evaluation};
-pub use float::Float;
-pub use gradcheck::{
+pub use io::dataset::Dataset;
+#[cfg(feature = "embedded-mnist")]
+pub use io::embedded::mnist_10k;
+pub use kernel::float::Float;
+pub use kernel::matmul::{
+    cpu_features, kernel_in_use, set_kernel, Kernel, KERNEL_ENV, PARALLEL_MIN_FLOP,
+};
+pub use kernel::threads::{parallel, set_threads, threads};
+pub use lecture::activation::Activation;
+pub use lecture::batch::Workspace;
+pub use lecture::cost::Cost;
+pub use lecture::gradcheck::{
     gradient_check, ErrorStats, GradCheck, GradCheckOptions, LayerCheck, WorstEntry,
 };
-pub use gradient::Gradient;
-pub use init::Init;
-pub use layers::Layers;
-pub use matmul::{cpu_features, kernel, set_kernel, Kernel, KERNEL_ENV, PARALLEL_MIN_FLOP};
-pub use network::{Architecture, Network, NetworkBuilder};
-pub use optimizer::{Optimizer, OptimizerState};
-pub use regularization::Regularization;
-pub use schedule::Schedule;
-pub use sgd::{Best, EpochReport, Observer, Outcome, Sgd, Trainer};
-pub use threads::{parallel, set_threads, threads};
+pub use lecture::gradient::Gradient;
+pub use lecture::init::Init;
+pub use lecture::layers::Layers;
+pub use lecture::network::{Architecture, Network, NetworkBuilder};
+pub use lecture::reference::Trace;
+pub use train::evaluate::{argmax, Evaluation};
+pub use train::optimizer::{Optimizer, OptimizerState};
+pub use train::regularization::Regularization;
+pub use train::schedule::Schedule;
+pub use train::trainer::{Best, EpochReport, Observer, Outcome, Sgd, Trainer};

@@ -3,10 +3,10 @@
 
 mod common;
 
-use backprop::checkpoint;
+use backprop::train::checkpoint;
 use backprop::{
-    data::mnist_10k, gradient_check, Activation, Architecture, Cost, GradCheckOptions, Gradient,
-    Network, Observer, Optimizer, OptimizerState, Outcome, Regularization, Schedule, Sgd, Trainer,
+    gradient_check, mnist_10k, Activation, Architecture, Cost, GradCheckOptions, Gradient, Network,
+    Observer, Optimizer, OptimizerState, Outcome, Regularization, Schedule, Sgd, Trainer,
 };
 use ndarray::{arr1, arr2};
 use std::collections::BTreeMap;
@@ -155,13 +155,13 @@ fn dropout_gradient_is_the_thinned_networks() {
     let (xs, ys) = common::examples::<f64>(1, 4, 3, 9);
     let p = 0.5;
     let mut ws = Workspace::new(&net, 1);
-    ws.inputs_mut(1).assign(&xs);
-    ws.targets_mut(1).assign(&ys);
-    net.forward_batch_dropout(&mut ws, 1, p, &mut backprop::init::rng(5, 6));
-    net.backward_batch(&mut ws, 1);
+    ws.inputs_mut().assign(&xs);
+    ws.targets_mut().assign(&ys);
+    net.forward_batch_dropout(&mut ws, p, &mut backprop::lecture::init::rng(5, 6));
+    net.backward_batch(&mut ws);
     let dropped = ws.gradient().clone();
     // The same draws, in the same order, give the mask.
-    let mut rng = backprop::init::rng(5, 6);
+    let mut rng = backprop::lecture::init::rng(5, 6);
     let mask: Vec<f64> = (0..6)
         .map(|_| if rng.random::<f64>() < p { 0.0 } else { 2.0 })
         .collect();

@@ -1,7 +1,8 @@
 //! Random and mutated bytes fed to every parser: an error, never a panic.
 
-use backprop::data::csv::{parse_csv, Scale};
-use backprop::{idx, model_file, Network};
+use backprop::io::csv::{parse_csv, Scale};
+use backprop::io::{idx, model_file};
+use backprop::Network;
 use proptest::prelude::*;
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -2,7 +2,7 @@
 
 mod common;
 
-use backprop::{Float, Network, Workspace};
+use backprop::{Float, Network, Optimizer, OptimizerState, Workspace};
 
 fn difference<F: Float>(net: &Network<F>, m: usize, seed: u64) -> f64 {
     let sizes = net.sizes();
@@ -83,23 +83,24 @@ fn fused_descent_equals_gradient_then_step() {
         let (xs, ys) = common::examples::<f64>(6, 12, 4, k as u64);
         for dropout in [0.0, 0.3] {
             let mut ws = Workspace::new(&net, 6);
-            ws.inputs_mut(6).assign(&xs);
-            ws.targets_mut(6).assign(&ys);
+            ws.inputs_mut().assign(&xs);
+            ws.targets_mut().assign(&ys);
             let forward = |net: &Network<f64>, ws: &mut Workspace<f64>| {
                 if dropout > 0.0 {
-                    net.forward_batch_dropout(ws, 6, dropout, &mut backprop::init::rng(1, 2));
+                    net.forward_batch_dropout(ws, dropout, &mut backprop::lecture::init::rng(1, 2));
                 } else {
-                    net.forward_batch(ws, 6);
+                    net.forward_batch(ws);
                 }
             };
             let mut two_steps = net.clone();
             forward(&two_steps, &mut ws);
-            two_steps.backward_batch(&mut ws, 6);
+            two_steps.backward_batch(&mut ws);
             let gradient = ws.gradient().clone();
-            two_steps.gradient_descent_step(&gradient, 0.7);
+            let mut state = OptimizerState::new(&two_steps, &Optimizer::Sgd);
+            two_steps.optimizer_step(&gradient, 0.7, &Optimizer::Sgd, &mut state);
             let mut fused = net.clone();
             forward(&fused, &mut ws);
-            fused.backward_batch_descend(&mut ws, 6, 0.7);
+            fused.backward_batch_descend(&mut ws, 0.7);
             for l in 2..=4 {
                 let dw = (fused.weights(l) - two_steps.weights(l))
                     .iter()

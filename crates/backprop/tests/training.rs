@@ -1,8 +1,6 @@
 //! SGD on real digits, reproducibility, and refused settings.
 
-use backprop::{
-    data::mnist_10k, set_kernel, set_threads, Dataset, Error, Init, Kernel, Network, Sgd,
-};
+use backprop::{mnist_10k, set_kernel, set_threads, Dataset, Error, Init, Kernel, Network, Sgd};
 
 fn weights_bytes(net: &Network<f32>) -> Vec<u8> {
     let mut bytes = Vec::new();

@@ -30,7 +30,7 @@ fn machine_info() {
     let forced = std::env::var(backprop::KERNEL_ENV).is_ok_and(|v| !v.trim().is_empty());
     println!(
         "Kernel in use: {}{}",
-        backprop::kernel(),
+        backprop::kernel_in_use(),
         if forced {
             format!(" (forced by {})", backprop::KERNEL_ENV)
         } else {

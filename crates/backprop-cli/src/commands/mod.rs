@@ -9,7 +9,7 @@ pub mod trace;
 pub mod train;
 
 use crate::error::{CliError, CliResult};
-use backprop::model_file::{self, Model};
+use backprop::io::model_file::{self, Model};
 use std::path::Path;
 
 /// Writes `text` to stdout. When the reader has gone (`backprop trace | head`), stops quietly
@@ -30,14 +30,14 @@ pub fn load_model(path: &Path) -> CliResult<Model> {
 }
 
 /// Refuses, before any work, an output (`(flag, path)`) that cannot be written (see
-/// `backprop::file::check_writable`, exit status 1), and an output that is the same file as
+/// `backprop::io::file::check_writable`, exit status 1), and an output that is the same file as
 /// another output or as an input (exit status 2): one would clobber the other.
 pub fn check_files(inputs: &[(&str, &Path)], outputs: &[(&str, &Path)]) -> CliResult<()> {
     for (i, &(flag, path)) in outputs.iter().enumerate() {
-        backprop::file::check_writable(path)
+        backprop::io::file::check_writable(path)
             .map_err(|e| CliError::failure(format!("{flag} {e}")))?;
         for &(other, q) in outputs[..i].iter().chain(inputs) {
-            if backprop::file::same_file(path, q) {
+            if backprop::io::file::same_file(path, q) {
                 return Err(CliError::input(format!(
                     "{flag} {} is the same file as {other} {}: one would overwrite the other",
                     path.display(),

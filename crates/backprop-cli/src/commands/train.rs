@@ -5,9 +5,10 @@ use crate::commands;
 use crate::data_source;
 use crate::error::{CliError, CliResult};
 use crate::plot::{self, training::EpochPoint, training::TrainingCurves};
+use backprop::train::checkpoint;
 use backprop::{
-    checkpoint, Dataset, EpochReport, Network, Observer, Optimizer, Outcome, Regularization,
-    Schedule, Sgd, Trainer,
+    Dataset, EpochReport, Network, Observer, Optimizer, Outcome, Regularization, Schedule, Sgd,
+    Trainer,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 use std::collections::BTreeMap;
@@ -246,7 +247,7 @@ fn check_outputs(args: &TrainArgs, data: &DataArgs, checkpoint: Option<&Path>) -
     }
     let mut outputs = vec![];
     match (&args.resume, checkpoint) {
-        (Some(resume), Some(path)) if backprop::file::same_file(resume, path) => {
+        (Some(resume), Some(path)) if backprop::io::file::same_file(resume, path) => {
             outputs.push(("--resume", path));
         }
         (resume, path) => {
@@ -438,7 +439,7 @@ pub fn run(args: &TrainArgs) -> CliResult<()> {
         settings["data"] = data_args.data.clone().into();
         settings["init"] = init.into();
         let extra = BTreeMap::from([("training".to_string(), settings.to_string())]);
-        backprop::model_file::save(&trainer.network, path, &extra)?;
+        backprop::io::model_file::save(&trainer.network, path, &extra)?;
         println!("Saved {}", path.display());
     }
     Ok(())

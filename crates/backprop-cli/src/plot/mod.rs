@@ -2,7 +2,7 @@
 //!
 //! Text in a PNG is rasterised with DejaVu Sans compiled into the binary (the `dejavu` crate), so
 //! no system font, fontconfig or freetype is needed; an SVG names the `sans-serif` family and
-//! leaves the rendering to the viewer. Every file is written by `backprop::file::write_atomically`
+//! leaves the rendering to the viewer. Every file is written by `backprop::io::file::write_atomically`
 //! (a temporary file beside it, then a rename), so a picture watched during a long run is never
 //! seen half-written.
 //!
@@ -61,7 +61,7 @@ impl Format {
 
 /// Refuses, before any work, a picture path given with `flag` that cannot be written: an
 /// extension other than `.svg`/`.png`, a directory that does not exist, or a target that
-/// `backprop::file::check_writable` refuses.
+/// `backprop::io::file::check_writable` refuses.
 pub fn check_target(path: &Path, flag: &str) -> CliResult<()> {
     if Format::of(path).is_none() {
         return Err(CliError::input(format!(
@@ -105,7 +105,7 @@ pub fn save(picture: &impl Picture, path: &Path) -> CliResult<()> {
         Format::Png => render_png(picture),
     }
     .map_err(|e| CliError::failure(format!("{}: cannot draw the picture ({e})", path.display())))?;
-    Ok(backprop::file::write_atomically(path, &bytes)?)
+    Ok(backprop::io::file::write_atomically(path, &bytes)?)
 }
 
 fn render_svg(picture: &impl Picture) -> Result<Vec<u8>, String> {

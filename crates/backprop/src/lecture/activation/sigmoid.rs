@@ -1,0 +1,20 @@
+//! The logistic sigmoid, the lecture's σ.
+
+use super::Elementwise;
+use crate::kernel::float::Float;
+
+/// `σ(z) = 1 / (1 + e^(−z))`, with `σ'(z) = σ(z)(1 − σ(z))`.
+pub struct Sigmoid;
+
+impl Elementwise for Sigmoid {
+    fn sigma<F: Float>(z: F) -> F {
+        F::one() / (F::one() + (-z).exp())
+    }
+    fn sigma_prime<F: Float>(z: F) -> F {
+        let s = Self::sigma(z);
+        s * (F::one() - s)
+    }
+    fn sigma_prime_of_a<F: Float>(a: F) -> F {
+        a * (F::one() - a)
+    }
+}

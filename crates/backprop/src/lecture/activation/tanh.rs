@@ -1,0 +1,20 @@
+//! The hyperbolic tangent.
+
+use super::Elementwise;
+use crate::kernel::float::Float;
+
+/// `σ(z) = tanh z`, with `σ'(z) = 1 − tanh² z`.
+pub struct Tanh;
+
+impl Elementwise for Tanh {
+    fn sigma<F: Float>(z: F) -> F {
+        z.tanh()
+    }
+    fn sigma_prime<F: Float>(z: F) -> F {
+        let t = z.tanh();
+        F::one() - t * t
+    }
+    fn sigma_prime_of_a<F: Float>(a: F) -> F {
+        F::one() - a * a
+    }
+}

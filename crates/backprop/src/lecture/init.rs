@@ -1,0 +1,71 @@
+//! Seeded weight initialisation.
+
+use crate::kernel::float::Float;
+use ndarray::{Array1, Array2};
+use rand::SeedableRng;
+use rand_distr::{Distribution, StandardNormal};
+use rand_xoshiro::Xoshiro256PlusPlus;
+use serde::{Deserialize, Serialize};
+
+/// The random number generator of the crate: small, fast, and the same stream on every platform.
+pub type Rng = Xoshiro256PlusPlus;
+
+/// A generator seeded from `seed` and a `stream` number, so that initialisation and shuffling
+/// draw independent sequences from one user seed.
+pub fn rng(seed: u64, stream: u64) -> Rng {
+    Rng::seed_from_u64(seed ^ stream.wrapping_mul(0x9E37_79B9_7F4A_7C15))
+}
+
+/// How weights are drawn. Biases are always drawn from N(0, 1).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Init {
+    /// Every weight from N(0, 1), as the lecture's network (default).
+    #[default]
+    Standard,
+    /// Weights of a neuron with `n_in` inputs from N(0, 1/n_in), which keeps `z` of order 1 and
+    /// the sigmoid out of saturation in wide layers.
+    Scaled,
+}
+
+impl Init {
+    /// Every scheme, in a fixed order.
+    pub const ALL: [Init; 2] = [Init::Standard, Init::Scaled];
+
+    /// The name used on the command line and in model files.
+    pub fn name(self) -> &'static str {
+        match self {
+            Init::Standard => "standard",
+            Init::Scaled => "scaled",
+        }
+    }
+
+    /// The scheme with this [`name`](Self::name), if any.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|i| i.name() == name)
+    }
+
+    /// `W^(l)` of shape `(n_out, n_in)` and `b^(l)` of length `n_out`. Numbers are drawn in `f64`
+    /// and rounded, so an `f32` and an `f64` network from one seed hold the same values.
+    pub fn draw<F: Float>(
+        self,
+        rng: &mut Rng,
+        n_out: usize,
+        n_in: usize,
+    ) -> (Array2<F>, Array1<F>) {
+        let std = match self {
+            Init::Standard => 1.0,
+            Init::Scaled => 1.0 / (n_in as f64).sqrt(),
+        };
+        let mut normal = || -> f64 { StandardNormal.sample(rng) };
+        let w = Array2::from_shape_simple_fn((n_out, n_in), || F::cast(std * normal()));
+        let b = Array1::from_shape_simple_fn(n_out, || F::cast(normal()));
+        (w, b)
+    }
+}
+
+impl std::fmt::Display for Init {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}

@@ -1,0 +1,11 @@
+//! Training: the settings, the SGD loop over epochs and mini-batches (the lecture's step 6), the
+//! update rules, weight penalties, η schedules, evaluation, and checkpoints to stop and resume.
+//!
+//! Every gradient here comes from [`crate::lecture`]; this module decides only what to do with it.
+
+pub mod checkpoint;
+pub mod evaluate;
+pub mod optimizer;
+pub mod regularization;
+pub mod schedule;
+pub mod trainer;

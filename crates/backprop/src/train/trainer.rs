@@ -1,0 +1,478 @@
+//! Training by stochastic gradient descent over mini-batches (the lecture's step 6), epoch by
+//! epoch, with the usual improvements: momentum, Adam, L2/L1, dropout, learning-rate schedules,
+//! early stopping on a validation split, and checkpoints to stop and resume.
+//!
+//! Every random choice is drawn from a stream named by the seed and its position (the shuffle of
+//! epoch `e`, the dropout masks of mini-batch `k` of epoch `e`), so a run stopped after any
+//! mini-batch and resumed from its [`Trainer`] state gives the same bits as a run never stopped.
+
+use crate::error::Error;
+use crate::error::Result;
+use crate::io::dataset::Dataset;
+use crate::kernel::float::Float;
+use crate::lecture::batch::Workspace;
+use crate::lecture::init;
+use crate::lecture::network::Network;
+use crate::train::evaluate::Evaluation;
+use crate::train::optimizer::{Optimizer, OptimizerState};
+use crate::train::regularization::Regularization;
+use crate::train::schedule::{Decision, Schedule};
+use rand::seq::SliceRandom;
+use std::ops::ControlFlow;
+use std::time::Instant;
+
+/// The settings of training.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sgd {
+    /// Passes over the training set (default 30).
+    pub epochs: usize,
+    /// `m`, the mini-batch size; the last mini-batch of an epoch may be smaller (default 10).
+    pub batch_size: usize,
+    /// `η`, the learning rate (default 3.0).
+    pub eta: f64,
+    /// The seed of the shuffles and dropout masks (default 0).
+    pub seed: u64,
+    /// The update rule (default plain gradient descent, the lecture's).
+    pub optimizer: Optimizer,
+    /// L2 / L1 weight penalties (default none).
+    pub regularization: Regularization,
+    /// How η changes between epochs (default constant).
+    pub schedule: Schedule,
+    /// The probability `p` of dropping a hidden neuron during training (default 0: no dropout).
+    pub dropout: f64,
+    /// Stop when the validation accuracy has not improved for this many epochs, and keep the
+    /// best network (default: never).
+    pub early_stop: Option<usize>,
+}
+
+impl Default for Sgd {
+    fn default() -> Self {
+        Sgd {
+            epochs: 30,
+            batch_size: 10,
+            eta: 3.0,
+            seed: 0,
+            optimizer: Optimizer::Sgd,
+            regularization: Regularization::default(),
+            schedule: Schedule::Constant,
+            dropout: 0.0,
+            early_stop: None,
+        }
+    }
+}
+
+impl Sgd {
+    /// The lecture's plain SGD with these numbers.
+    pub fn plain(epochs: usize, batch_size: usize, eta: f64, seed: u64) -> Self {
+        Sgd {
+            epochs,
+            batch_size,
+            eta,
+            seed,
+            ..Sgd::default()
+        }
+    }
+
+    /// Refuses settings out of range.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |m: String| Err(Error::InvalidSetting(m));
+        if self.epochs == 0 {
+            return bad("the number of epochs must be at least 1".into());
+        }
+        if self.batch_size == 0 {
+            return bad("the mini-batch size must be at least 1".into());
+        }
+        if !(self.eta.is_finite() && self.eta > 0.0) {
+            return bad(format!(
+                "the learning rate η must be a finite number > 0, got {}",
+                self.eta
+            ));
+        }
+        if !(0.0..1.0).contains(&self.dropout) {
+            return bad(format!(
+                "the dropout probability must be in [0, 1), got {}",
+                self.dropout
+            ));
+        }
+        let r = &self.regularization;
+        if !(r.l2 >= 0.0 && r.l2.is_finite() && r.l1 >= 0.0 && r.l1.is_finite()) {
+            return bad(format!(
+                "λ must be finite and ≥ 0, got L2 {} and L1 {}",
+                r.l2, r.l1
+            ));
+        }
+        match self.optimizer {
+            Optimizer::Momentum { mu } | Optimizer::Nesterov { mu }
+                if !(0.0..1.0).contains(&mu) =>
+            {
+                bad(format!("the momentum μ must be in [0, 1), got {mu}"))
+            }
+            Optimizer::Adam {
+                beta1,
+                beta2,
+                epsilon,
+            } if !((0.0..1.0).contains(&beta1)
+                && (0.0..1.0).contains(&beta2)
+                && epsilon > 0.0
+                && epsilon.is_finite()) =>
+            {
+                bad(format!(
+                    "Adam needs 0 ≤ β₁, β₂ < 1 and ε > 0, got {beta1}, {beta2}, {epsilon}"
+                ))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Whether a validation split is needed (early stopping, halve-on-plateau).
+    pub fn needs_validation(&self) -> bool {
+        self.early_stop.is_some() || matches!(self.schedule, Schedule::HalveOnPlateau { .. })
+    }
+}
+
+/// What one epoch did.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EpochReport {
+    /// The epoch number, from 1.
+    pub epoch: usize,
+    /// The mean cost of the training examples, each taken when its mini-batch was processed
+    /// (before that mini-batch's update, so it costs no extra pass), plus the L2/L1 penalty of
+    /// the weights at the end of the epoch.
+    pub train_cost: f64,
+    /// Seconds spent training (shuffling, mini-batches, updates); evaluation excluded.
+    pub train_seconds: f64,
+    /// η used in this epoch.
+    pub eta: f64,
+    /// Cost and accuracy on the validation split, when there is one.
+    pub validation: Option<Evaluation>,
+    /// Cost and accuracy on the test data, when given.
+    pub test: Option<Evaluation>,
+}
+
+/// Watches training: called after each mini-batch and each epoch. It is `Send` because the
+/// mini-batches of an epoch run on a worker of the thread pool (see [`crate::kernel::threads::parallel`]).
+pub trait Observer: Send {
+    /// After mini-batch `done` of `total` in the current epoch; `Break` stops training right
+    /// there (the [`Trainer`] state is then ready to be saved and resumed).
+    fn batch_done(&mut self, _done: usize, _total: usize) -> ControlFlow<()> {
+        ControlFlow::Continue(())
+    }
+    /// After each epoch; `Break` stops training after this epoch.
+    fn epoch_done(&mut self, _report: &EpochReport) -> ControlFlow<()> {
+        ControlFlow::Continue(())
+    }
+}
+
+/// An observer that watches nothing.
+impl Observer for () {}
+
+/// The best network seen on the validation split.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Best<F: Float> {
+    /// Its epoch.
+    pub epoch: usize,
+    /// Its validation accuracy.
+    pub accuracy: f64,
+    /// The network after that epoch.
+    pub network: Network<F>,
+}
+
+/// Why [`Trainer::run`] returned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Every epoch ran.
+    Finished,
+    /// Early stopping, or η below η₀/128: the network is the best one on validation.
+    Stopped,
+    /// The observer asked to stop (e.g. Ctrl-C) after a mini-batch or an epoch.
+    Interrupted,
+}
+
+/// Training in progress: the network, the optimizer's memory and where training stands.
+/// Everything in it is what a checkpoint saves.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Trainer<F: Float = f32> {
+    /// The settings.
+    pub settings: Sgd,
+    /// The network being trained.
+    pub network: Network<F>,
+    /// Velocities and moments.
+    pub optimizer_state: OptimizerState<F>,
+    /// Epochs completed.
+    pub epoch: usize,
+    /// Mini-batches completed in the epoch under way (0 between epochs).
+    pub batch: usize,
+    /// Summed cost of those mini-batches, and their training seconds.
+    pub partial: (f64, f64),
+    /// η now.
+    pub eta: f64,
+    /// Epochs since the validation accuracy last improved.
+    pub epochs_without_improvement: usize,
+    /// The best network on validation so far.
+    pub best: Option<Best<F>>,
+    /// One report per completed epoch.
+    pub reports: Vec<EpochReport>,
+}
+
+impl<F: Float> Trainer<F> {
+    /// A trainer at epoch 0.
+    pub fn new(network: Network<F>, settings: Sgd) -> Result<Self> {
+        settings.validate()?;
+        let optimizer_state = OptimizerState::new(&network, &settings.optimizer);
+        let eta = settings.eta;
+        Ok(Trainer {
+            settings,
+            network,
+            optimizer_state,
+            epoch: 0,
+            batch: 0,
+            partial: (0.0, 0.0),
+            eta,
+            epochs_without_improvement: 0,
+            best: None,
+            reports: Vec::new(),
+        })
+    }
+
+    /// The order of the training examples in epoch `epoch` (from 1): a seeded shuffle.
+    fn order(&self, epoch: usize, n: usize) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..n).collect();
+        order.shuffle(&mut init::rng(self.settings.seed, 1 + epoch as u64));
+        order
+    }
+
+    /// Trains until `settings.epochs` epochs are done, training stops early, or `observer`
+    /// interrupts. `validation` (taken from the training data, never the test data) drives early
+    /// stopping and halve-on-plateau; `test` is only reported.
+    pub fn run(
+        &mut self,
+        train: &Dataset,
+        validation: Option<&Dataset>,
+        test: Option<&Dataset>,
+        observer: &mut dyn Observer,
+    ) -> Result<Outcome> {
+        self.run_saving(train, validation, test, observer, &mut |_| Ok(()))
+    }
+
+    /// [`Trainer::run`], calling `save` with the whole state after every epoch and when
+    /// interrupted (e.g. to write a checkpoint with [`crate::train::checkpoint::save`]).
+    pub fn run_saving(
+        &mut self,
+        train: &Dataset,
+        validation: Option<&Dataset>,
+        test: Option<&Dataset>,
+        observer: &mut dyn Observer,
+        save: &mut dyn FnMut(&Trainer<F>) -> Result<()>,
+    ) -> Result<Outcome> {
+        self.settings.validate()?;
+        for data in [Some(train), validation, test].into_iter().flatten() {
+            data.check_fits(&self.network)?;
+        }
+        if train.is_empty() {
+            return Err(Error::InvalidSetting("the training set is empty".into()));
+        }
+        let batches = train.len().div_ceil(self.settings.batch_size);
+        if self.batch >= batches {
+            return Err(Error::InvalidSetting(format!(
+                "the state says {} mini-batches of this epoch are done, but an epoch of {} examples has {batches}",
+                self.batch,
+                train.len()
+            )));
+        }
+        if self.epoch >= self.settings.epochs {
+            return Err(Error::InvalidSetting(format!(
+                "nothing to train: {} of {} epochs are done",
+                self.epoch, self.settings.epochs
+            )));
+        }
+        self.settings
+            .regularization
+            .check_decay(self.eta.max(self.settings.eta), train.len())?;
+        if self.settings.needs_validation() && validation.is_none_or(Dataset::is_empty) {
+            return Err(Error::InvalidSetting(
+                "early stopping and halve-on-plateau need a validation split".into(),
+            ));
+        }
+        let mut ws = Workspace::new(&self.network, self.settings.batch_size.min(train.len()));
+        while self.epoch < self.settings.epochs {
+            let flow =
+                crate::kernel::threads::parallel(|| self.run_epoch(train, &mut ws, observer));
+            if flow.is_break() {
+                save(self)?;
+                return Ok(Outcome::Interrupted);
+            }
+            let report = self.finish_epoch(train, validation, test)?;
+            let flow = observer.epoch_done(&report);
+            self.reports.push(report);
+            save(self)?;
+            if self.should_stop() {
+                self.restore_best();
+                return Ok(Outcome::Stopped);
+            }
+            if flow.is_break() {
+                return Ok(Outcome::Interrupted);
+            }
+        }
+        if self.settings.early_stop.is_some() {
+            self.restore_best();
+        }
+        Ok(Outcome::Finished)
+    }
+
+    /// The mini-batches of the current epoch from `self.batch` on; `Break` if interrupted.
+    fn run_epoch(
+        &mut self,
+        train: &Dataset,
+        ws: &mut Workspace<F>,
+        observer: &mut dyn Observer,
+    ) -> ControlFlow<()> {
+        let epoch = self.epoch + 1;
+        let start = Instant::now();
+        let order = self.order(epoch, train.len());
+        let total = order.len().div_ceil(self.settings.batch_size);
+        let eta = F::cast(self.eta);
+        for (k, batch) in order
+            .chunks(self.settings.batch_size)
+            .enumerate()
+            .skip(self.batch)
+        {
+            let m = batch.len();
+            ws.set_batch_size(m);
+            train.inputs_into(batch, ws.inputs_mut());
+            train.targets_into(batch, ws.targets_mut());
+            if self.settings.dropout > 0.0 {
+                let mut rng = init::rng(
+                    self.settings.seed ^ 0xD809,
+                    ((epoch as u64) << 32) | k as u64,
+                );
+                self.network
+                    .forward_batch_dropout(ws, self.settings.dropout, &mut rng);
+            } else {
+                self.network.forward_batch(ws);
+            }
+            if self.settings.optimizer == Optimizer::Sgd && self.settings.regularization.is_none() {
+                // Plain SGD: the update rides on the BP4 product (same step, one pass fewer).
+                self.partial.0 += self.network.backward_batch_descend(ws, eta).as_f64();
+                self.optimizer_state.step += 1;
+            } else {
+                self.partial.0 += self.network.backward_batch(ws).as_f64();
+                let gradient = ws.gradient_mut();
+                self.settings
+                    .regularization
+                    .add_gradient(&self.network, train.len(), gradient);
+                self.network.optimizer_step(
+                    ws.gradient(),
+                    eta,
+                    &self.settings.optimizer,
+                    &mut self.optimizer_state,
+                );
+            }
+            self.batch = k + 1;
+            if observer.batch_done(k + 1, total).is_break() && k + 1 < total {
+                self.partial.1 += start.elapsed().as_secs_f64();
+                return ControlFlow::Break(());
+            }
+        }
+        self.partial.1 += start.elapsed().as_secs_f64();
+        ControlFlow::Continue(())
+    }
+
+    /// Closes the epoch: its report, the divergence check, the best network and the schedule.
+    fn finish_epoch(
+        &mut self,
+        train: &Dataset,
+        validation: Option<&Dataset>,
+        test: Option<&Dataset>,
+    ) -> Result<EpochReport> {
+        self.epoch += 1;
+        let (cost_sum, train_seconds) = std::mem::take(&mut self.partial);
+        self.batch = 0;
+        let penalty = self
+            .settings
+            .regularization
+            .cost(&self.network, train.len());
+        let train_cost = cost_sum / train.len() as f64 + penalty;
+        if !train_cost.is_finite() {
+            return Err(Error::Diverged {
+                epoch: self.epoch,
+                cost: train_cost,
+                eta: self.eta,
+            });
+        }
+        let validation = validation.map(|v| self.network.evaluate(v));
+        if let Some(v) = &validation {
+            if self.best.as_ref().is_none_or(|b| v.accuracy() > b.accuracy) {
+                self.best = Some(Best {
+                    epoch: self.epoch,
+                    accuracy: v.accuracy(),
+                    network: self.network.clone(),
+                });
+                self.epochs_without_improvement = 0;
+            } else {
+                self.epochs_without_improvement += 1;
+            }
+        }
+        let report = EpochReport {
+            epoch: self.epoch,
+            train_cost,
+            train_seconds,
+            eta: self.eta,
+            validation,
+            test: test.map(|t| self.network.evaluate(t)),
+        };
+        match self.settings.schedule.next(
+            self.epoch,
+            self.eta,
+            self.settings.eta,
+            self.epochs_without_improvement,
+        ) {
+            Decision::Continue(eta) => self.eta = eta,
+            Decision::Stop => self.eta = 0.0,
+        }
+        Ok(report)
+    }
+
+    fn should_stop(&self) -> bool {
+        let patience_out = self
+            .settings
+            .early_stop
+            .is_some_and(|n| self.epochs_without_improvement >= n);
+        patience_out || self.eta == 0.0
+    }
+
+    fn restore_best(&mut self) {
+        if let Some(best) = &self.best {
+            self.network = best.network.clone();
+        }
+    }
+}
+
+impl<F: Float> Network<F> {
+    /// Trains by the settings `sgd` and returns one report per epoch. See [`Network::train_with`].
+    pub fn train(
+        &mut self,
+        train: &Dataset,
+        test: Option<&Dataset>,
+        sgd: &Sgd,
+    ) -> Result<Vec<EpochReport>> {
+        self.train_with(train, test, sgd, &mut ())
+    }
+
+    /// Trains by SGD: each epoch shuffles the training set (seeded), splits it into mini-batches
+    /// of `m` examples, and for each mini-batch computes the mean gradient by the matrix path and
+    /// moves `W ← W − η ∇W`, `b ← b − η ∇b` (or the rule of `sgd.optimizer`). Stops with
+    /// [`Error::Diverged`] when the cost becomes NaN or infinite (the network is then unusable;
+    /// callers keep their saved copy). For validation splits and checkpoints use [`Trainer`].
+    pub fn train_with(
+        &mut self,
+        train: &Dataset,
+        test: Option<&Dataset>,
+        sgd: &Sgd,
+        observer: &mut dyn Observer,
+    ) -> Result<Vec<EpochReport>> {
+        let mut trainer = Trainer::new(self.clone(), sgd.clone())?;
+        let result = trainer.run(train, None, test, observer);
+        *self = trainer.network;
+        result.map(|_| trainer.reports)
+    }
+}
