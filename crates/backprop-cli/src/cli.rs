@@ -1,6 +1,6 @@
 //! The command line: subcommands and flags, each with a one-line help that shows its default.
 
-use backprop::{Activation, Cost, Init, Schedule};
+use backprop::{Activation, Cost, Init, Optimizer, Rule, Schedule, TrainSettings};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -69,14 +69,14 @@ pub struct TrainArgs {
     /// Weight initialisation: standard N(0,1) or scaled N(0,1/n_in).
     #[arg(long, default_value = "standard", value_parser = parse_init)]
     pub init: Init,
-    /// Passes over the training data [default: 30]; with --resume, the total to reach.
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
-    pub epochs: Option<u64>,
+    /// Passes over the training data; with --resume, the total to reach (when given).
+    #[arg(long, default_value_t = TrainSettings::DEFAULT_EPOCHS as u64, value_parser = clap::value_parser!(u64).range(1..))]
+    pub epochs: u64,
     /// Mini-batch size m.
-    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, default_value_t = TrainSettings::DEFAULT_BATCH_SIZE as u64, value_parser = clap::value_parser!(u64).range(1..))]
     pub batch_size: u64,
     /// Learning rate η (> 0).
-    #[arg(long, default_value_t = 3.0, value_parser = parse_eta, allow_hyphen_values = true)]
+    #[arg(long, default_value_t = TrainSettings::DEFAULT_ETA, value_parser = parse_eta, allow_hyphen_values = true)]
     pub eta: f64,
     /// Seed of the initial weights and of the shuffles.
     #[arg(long, default_value_t = 0)]
@@ -93,24 +93,23 @@ pub struct TrainArgs {
     /// L1 regularisation λ₁: W ← W − (ηλ₁/n) sgn W − η∇W.
     #[arg(long, default_value_t = 0.0, value_parser = parse_non_negative, allow_hyphen_values = true)]
     pub l1: f64,
-    /// Update rule: sgd, momentum, nesterov or adam [default: sgd, or momentum with --momentum,
-    /// nesterov with --nesterov].
-    #[arg(long, value_parser = ["sgd", "momentum", "nesterov", "adam"])]
-    pub optimizer: Option<String>,
-    /// Momentum μ in [0, 1) for momentum / nesterov (given alone, it selects momentum) [default: 0.9].
-    #[arg(long, value_parser = parse_unit, allow_hyphen_values = true)]
-    pub momentum: Option<f64>,
+    /// Update rule [default: sgd, or momentum with --momentum, nesterov with --nesterov].
+    #[arg(long, value_enum)]
+    pub optimizer: Option<OptimizerRule>,
+    /// Momentum μ in [0, 1) for momentum / nesterov (given alone, it selects momentum).
+    #[arg(long, default_value_t = Optimizer::DEFAULT_MU, value_parser = parse_unit, allow_hyphen_values = true)]
+    pub momentum: f64,
     /// Nesterov momentum (same as --optimizer nesterov).
     #[arg(long)]
     pub nesterov: bool,
     /// Adam's β₁.
-    #[arg(long, default_value_t = 0.9, value_parser = parse_unit)]
+    #[arg(long, default_value_t = Optimizer::DEFAULT_BETA1, value_parser = parse_unit)]
     pub beta1: f64,
     /// Adam's β₂.
-    #[arg(long, default_value_t = 0.999, value_parser = parse_unit)]
+    #[arg(long, default_value_t = Optimizer::DEFAULT_BETA2, value_parser = parse_unit)]
     pub beta2: f64,
     /// Adam's ε (> 0).
-    #[arg(long, default_value_t = 1e-8, value_parser = parse_positive)]
+    #[arg(long, default_value_t = Optimizer::DEFAULT_EPSILON, value_parser = parse_positive)]
     pub epsilon: f64,
     /// η schedule: constant, halve-on-plateau:N, step:N:FACTOR or exponential:GAMMA.
     #[arg(long, default_value = "constant", value_parser = Schedule::parse)]
@@ -307,6 +306,30 @@ pub struct ShowWeightsArgs {
     /// The picture to write (.png or .svg).
     #[arg(long)]
     pub out: PathBuf,
+}
+
+/// `--optimizer`: the library's [`Rule`]s, by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OptimizerRule {
+    /// Plain gradient descent, the lecture's update.
+    Sgd,
+    /// Classic momentum.
+    Momentum,
+    /// Nesterov momentum.
+    Nesterov,
+    /// Adam.
+    Adam,
+}
+
+impl From<OptimizerRule> for Rule {
+    fn from(rule: OptimizerRule) -> Rule {
+        match rule {
+            OptimizerRule::Sgd => Rule::Sgd,
+            OptimizerRule::Momentum => Rule::Momentum,
+            OptimizerRule::Nesterov => Rule::Nesterov,
+            OptimizerRule::Adam => Rule::Adam,
+        }
+    }
 }
 
 /// `--layers 784,30,10`: the sizes `[n_1, …, n_L]`.

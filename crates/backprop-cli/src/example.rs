@@ -8,7 +8,7 @@
 //! `y` is the one-hot vector of `k`, like every target of a data set.
 
 use crate::cli::NetArgs;
-use crate::commands::{load_model, train::sizes_text};
+use crate::commands::load_model;
 use crate::error::{CliError, CliResult};
 use backprop::{Activation, Dataset, Init, Network};
 use ndarray::Array1;
@@ -27,7 +27,7 @@ pub struct Subject {
 pub fn network(args: &NetArgs, default_init: Init) -> CliResult<Subject> {
     if let Some(path) = &args.model {
         let net = load_model(path)?.network.cast::<f64>();
-        let description = format!("{} from {}", describe(&net), path.display());
+        let description = format!("{} from {}", net.architecture(), path.display());
         return Ok(Subject { net, description });
     }
     let sizes = args.layers.as_ref().map(|s| s.0.clone()).ok_or_else(|| {
@@ -43,23 +43,11 @@ pub fn network(args: &NetArgs, default_init: Init) -> CliResult<Subject> {
         .build::<f64>()?;
     let description = format!(
         "{}, random ({} init, seed {})",
-        describe(&net),
+        net.architecture(),
         init,
         args.seed
     );
     Ok(Subject { net, description })
-}
-
-/// `784-30-10 (sigmoid/sigmoid, quadratic cost)`.
-pub fn describe(net: &Network<f64>) -> String {
-    let arch = net.architecture();
-    format!(
-        "{} ({}/{}, {} cost)",
-        sizes_text(net.sizes()),
-        arch.hidden,
-        arch.output,
-        arch.cost
-    )
 }
 
 /// One input `x` with the class `k` of its target, and where it came from.

@@ -147,6 +147,18 @@ fn early_stopping_uses_a_validation_split_from_the_training_data() {
     );
 }
 
+/// Without --validation, early stopping holds out 10% of the training data, as scikit-learn and
+/// Keras do, and says so.
+#[test]
+fn early_stopping_without_validation_holds_out_ten_percent() {
+    let text = succeeds(backprop().args(["train", "--epochs", "2", "--early-stop", "1"]));
+    assert!(
+        text.contains("Validation: the last 800 training examples, held out (10% by default")
+            && text.contains("validation "),
+        "{text}"
+    );
+}
+
 #[test]
 fn bad_improvement_flags_are_refused() {
     fails(&["train", "--dropout", "1"], 2, "--dropout");
@@ -157,7 +169,6 @@ fn bad_improvement_flags_are_refused() {
         2,
         "--eta-schedule",
     );
-    fails(&["train", "--early-stop", "3"], 2, "--validation");
     fails(
         &["train", "--validation", "9000"],
         2,

@@ -3,7 +3,7 @@
 //! `cargo run --release --example fashion_epoch -- 784,30,10 10 3.0 standard 3`
 
 use backprop::io::idx;
-use backprop::{Init, Network, Sgd};
+use backprop::{Init, Network, TrainSettings};
 use std::path::Path;
 
 fn main() -> backprop::Result<()> {
@@ -20,12 +20,12 @@ fn main() -> backprop::Result<()> {
     let (train, test) = idx::read_standard_dir(Path::new("/usr/share/datasets/fashion-mnist"))?;
     backprop::set_threads(std::thread::available_parallelism().map_or(1, |n| n.get()));
     let mut net: Network = Network::builder(&sizes).init(init).build()?;
-    let sgd = Sgd {
+    let sgd = TrainSettings {
         epochs,
         batch_size,
         eta,
         seed: 0,
-        ..Sgd::default()
+        ..TrainSettings::default()
     };
     for r in net.train(&train, Some(&test), &sgd)? {
         let t = r.test.expect("test data given");

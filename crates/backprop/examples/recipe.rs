@@ -4,7 +4,7 @@
 //! `cargo run --release --example recipe -- mnist SEED` or `-- fashion SEED`
 
 use backprop::{
-    io::idx, mnist_10k, Activation, Cost, Init, Network, Optimizer, Regularization, Sgd,
+    io::idx, mnist_10k, Activation, Cost, Init, Network, Optimizer, Regularization, TrainSettings,
 };
 use std::path::Path;
 
@@ -16,7 +16,7 @@ fn main() -> backprop::Result<()> {
     let (train, test, sizes, sgd) = match which {
         "mnist" => {
             let (train, test) = mnist_10k()?.split_at(8000);
-            let sgd = Sgd {
+            let sgd = TrainSettings {
                 epochs: 40,
                 batch_size: 64,
                 eta: 0.001,
@@ -24,21 +24,21 @@ fn main() -> backprop::Result<()> {
                 optimizer: Optimizer::adam(),
                 dropout: 0.4,
                 regularization: Regularization { l2: 0.0, l1: 0.0 },
-                ..Sgd::default()
+                ..TrainSettings::default()
             };
             (train, test, vec![784, 500, 300, 10], sgd)
         }
         _ => {
             let (train, test) =
                 idx::read_standard_dir(Path::new("/usr/share/datasets/fashion-mnist"))?;
-            let sgd = Sgd {
+            let sgd = TrainSettings {
                 epochs: 30,
                 batch_size: 64,
                 eta: 0.001,
                 seed,
                 optimizer: Optimizer::adam(),
                 dropout: 0.2,
-                ..Sgd::default()
+                ..TrainSettings::default()
             };
             (train, test, vec![784, 512, 256, 10], sgd)
         }

@@ -25,14 +25,14 @@
 //!
 //! ## Example: train a tiny network
 //! ```
-//! use backprop::{Dataset, Network, Sgd};
+//! use backprop::{Dataset, Network, TrainSettings};
 //!
 //! // XOR: four examples of two inputs, two classes.
 //! let inputs = vec![0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 1.0, 1.0];
 //! let data = Dataset::from_floats(inputs, 2, vec![0, 1, 1, 0], 2).unwrap();
 //! let mut net: Network = Network::builder(&[2, 4, 2]).seed(1).build().unwrap();
-//! let sgd = Sgd::plain(2000, 4, 3.0, 1); // epochs, mini-batch size, η, seed
-//! let reports = net.train(&data, Some(&data), &sgd).unwrap();
+//! let settings = TrainSettings::plain(2000, 4, 3.0, 1); // epochs, mini-batch size, η, seed
+//! let reports = net.train(&data, Some(&data), &settings).unwrap();
 //! let last = reports.last().unwrap().test.as_ref().unwrap();
 //! assert_eq!(last.correct, 4); // every example classified right
 //! ```
@@ -68,10 +68,12 @@ pub use lecture::gradcheck::{
 pub use lecture::gradient::Gradient;
 pub use lecture::init::Init;
 pub use lecture::layers::Layers;
-pub use lecture::network::{Architecture, Network, NetworkBuilder};
+pub use lecture::network::{sizes_text, Architecture, Network, NetworkBuilder};
 pub use lecture::reference::Trace;
 pub use train::evaluate::{argmax, Evaluation};
-pub use train::optimizer::{Optimizer, OptimizerState};
+pub use train::optimizer::{Optimizer, OptimizerState, Rule};
 pub use train::regularization::Regularization;
+pub use train::report::EpochReport;
 pub use train::schedule::Schedule;
-pub use train::trainer::{Best, EpochReport, Observer, Outcome, Sgd, Trainer};
+pub use train::settings::TrainSettings;
+pub use train::trainer::{Best, Observer, Outcome, Trainer};

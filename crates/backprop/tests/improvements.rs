@@ -6,7 +6,7 @@ mod common;
 use backprop::train::checkpoint;
 use backprop::{
     gradient_check, mnist_10k, Activation, Architecture, Cost, GradCheckOptions, Gradient, Network,
-    Observer, Optimizer, OptimizerState, Outcome, Regularization, Schedule, Sgd, Trainer,
+    Observer, Optimizer, OptimizerState, Outcome, Regularization, Schedule, TrainSettings, Trainer,
 };
 use ndarray::{arr1, arr2};
 use std::collections::BTreeMap;
@@ -199,8 +199,8 @@ fn dropout_gradient_is_the_thinned_networks() {
     }
 }
 
-fn settings() -> Sgd {
-    Sgd {
+fn settings() -> TrainSettings {
+    TrainSettings {
         epochs: 6,
         batch_size: 20,
         eta: 0.01,
@@ -208,7 +208,7 @@ fn settings() -> Sgd {
         optimizer: Optimizer::adam(),
         regularization: Regularization { l2: 1.0, l1: 0.0 },
         dropout: 0.2,
-        ..Sgd::default()
+        ..TrainSettings::default()
     }
 }
 
@@ -266,7 +266,7 @@ fn three_epochs_then_resume_three_equals_six_in_one_go() {
     let path = dir.join("c.safetensors");
     let mut first = Trainer::new(
         net.clone(),
-        Sgd {
+        TrainSettings {
             epochs: 3,
             ..settings()
         },
@@ -280,7 +280,7 @@ fn three_epochs_then_resume_three_equals_six_in_one_go() {
     resumed.run(&train, None, None, &mut ()).unwrap();
     let mut three = Trainer::new(
         net.clone(),
-        Sgd {
+        TrainSettings {
             epochs: 3,
             ..settings()
         },
@@ -335,11 +335,11 @@ fn early_stopping_keeps_the_best_network_on_validation() {
     let (train, validation) = mnist_10k().unwrap().split_at(1000);
     let (validation, _) = validation.split_at(300);
     let net: Network = Network::builder(&[784, 16, 10]).seed(2).build().unwrap();
-    let sgd = Sgd {
+    let sgd = TrainSettings {
         epochs: 40,
         eta: 8.0,
         early_stop: Some(2),
-        ..Sgd::default()
+        ..TrainSettings::default()
     };
     let mut trainer = Trainer::new(net, sgd).unwrap();
     let outcome = trainer
@@ -361,9 +361,9 @@ fn early_stopping_keeps_the_best_network_on_validation() {
     }
     let no_validation = Trainer::new(
         trainer.network.clone(),
-        Sgd {
+        TrainSettings {
             early_stop: Some(2),
-            ..Sgd::default()
+            ..TrainSettings::default()
         },
     )
     .unwrap()
@@ -379,11 +379,11 @@ fn halve_on_plateau_halves_eta_and_stops() {
     let (train, validation) = mnist_10k().unwrap().split_at(500);
     let (validation, _) = validation.split_at(200);
     let net: Network = Network::builder(&[784, 8, 10]).seed(4).build().unwrap();
-    let sgd = Sgd {
+    let sgd = TrainSettings {
         epochs: 200,
         eta: 1.0,
         schedule: Schedule::HalveOnPlateau { patience: 1 },
-        ..Sgd::default()
+        ..TrainSettings::default()
     };
     let mut trainer = Trainer::new(net, sgd).unwrap();
     let outcome = trainer

@@ -1,6 +1,8 @@
 //! SGD on real digits, reproducibility, and refused settings.
 
-use backprop::{mnist_10k, set_kernel, set_threads, Dataset, Error, Init, Kernel, Network, Sgd};
+use backprop::{
+    mnist_10k, set_kernel, set_threads, Dataset, Error, Init, Kernel, Network, TrainSettings,
+};
 
 fn weights_bytes(net: &Network<f32>) -> Vec<u8> {
     let mut bytes = Vec::new();
@@ -22,7 +24,7 @@ fn lecture_network_learns_real_digits() {
     let (train, test) = mnist_10k().unwrap().split_at(8000);
     assert_eq!((train.len(), test.len()), (8000, 2000));
     let mut net: Network = Network::builder(&[784, 30, 10]).seed(2).build().unwrap();
-    let sgd = Sgd::plain(10, 10, 3.0, 2); // epochs, mini-batch size, η, seed
+    let sgd = TrainSettings::plain(10, 10, 3.0, 2); // epochs, mini-batch size, η, seed
     let reports = net.train(&train, Some(&test), &sgd).unwrap();
     let best = reports
         .iter()
@@ -64,12 +66,12 @@ fn identical_bytes_whatever_the_threads(kernel: Kernel) {
         net.train(
             &train,
             None,
-            &Sgd {
+            &TrainSettings {
                 epochs: 2,
                 batch_size,
                 eta: 0.5,
                 seed: 9,
-                ..Sgd::default()
+                ..TrainSettings::default()
             },
         )
         .unwrap();
@@ -94,12 +96,12 @@ fn identical_bytes_whatever_the_threads(kernel: Kernel) {
         .train(
             &train,
             None,
-            &Sgd {
+            &TrainSettings {
                 epochs: 2,
                 batch_size: 100,
                 eta: 0.5,
                 seed: 10,
-                ..Sgd::default()
+                ..TrainSettings::default()
             },
         )
         .unwrap();
@@ -122,12 +124,12 @@ fn divergence_is_reported_with_the_learning_rate() {
         .train(
             &train,
             None,
-            &Sgd {
+            &TrainSettings {
                 epochs: 3,
                 batch_size: 10,
                 eta: 1e6,
                 seed: 0,
-                ..Sgd::default()
+                ..TrainSettings::default()
             },
         )
         .unwrap_err();
@@ -140,21 +142,21 @@ fn bad_settings_and_shapes_are_refused() {
     let (train, _) = small_data();
     let mut net: Network = Network::new(&[784, 30, 10]).unwrap();
     for sgd in [
-        Sgd {
+        TrainSettings {
             epochs: 0,
-            ..Sgd::default()
+            ..TrainSettings::default()
         },
-        Sgd {
+        TrainSettings {
             batch_size: 0,
-            ..Sgd::default()
+            ..TrainSettings::default()
         },
-        Sgd {
+        TrainSettings {
             eta: 0.0,
-            ..Sgd::default()
+            ..TrainSettings::default()
         },
-        Sgd {
+        TrainSettings {
             eta: f64::NAN,
-            ..Sgd::default()
+            ..TrainSettings::default()
         },
     ] {
         assert!(matches!(
@@ -164,13 +166,13 @@ fn bad_settings_and_shapes_are_refused() {
     }
     let mut narrow: Network = Network::new(&[100, 10]).unwrap();
     let err = narrow
-        .train(&train, None, &Sgd::default())
+        .train(&train, None, &TrainSettings::default())
         .unwrap_err()
         .to_string();
     assert!(err.contains("784") && err.contains("100"), "{err}");
     let mut few_outputs: Network = Network::new(&[784, 5]).unwrap();
     assert!(few_outputs
-        .train(&train, None, &Sgd::default())
+        .train(&train, None, &TrainSettings::default())
         .unwrap_err()
         .to_string()
         .contains("out of range"));
@@ -184,12 +186,12 @@ fn the_last_mini_batch_may_be_smaller() {
         .train(
             &train,
             Some(&train),
-            &Sgd {
+            &TrainSettings {
                 epochs: 1,
                 batch_size: 10,
                 eta: 1.0,
                 seed: 0,
-                ..Sgd::default()
+                ..TrainSettings::default()
             },
         )
         .unwrap();

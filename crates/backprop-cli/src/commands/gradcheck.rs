@@ -235,7 +235,7 @@ fn worst_entry(l: usize, w: &ErrorStats, b: &ErrorStats) -> String {
 fn all_pairs(args: &GradcheckArgs) -> CliResult<()> {
     let mut out = format!(
         "Gradient check of every activation × cost pair, layers {}, seed {}, {} example(s) each, h = {:e}\n",
-        args.net.layers.as_ref().map_or(String::new(), |s| super::train::sizes_text(&s.0)),
+        args.net.layers.as_ref().map_or(String::new(), |s| backprop::sizes_text(&s.0)),
         args.net.seed,
         args.examples,
         args.step

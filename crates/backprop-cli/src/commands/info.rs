@@ -1,8 +1,9 @@
 //! `backprop info`: what a model file holds; without `--model`, what this machine runs.
 
 use crate::cli::InfoArgs;
-use crate::commands::{load_model, train::sizes_text};
+use crate::commands::load_model;
 use crate::error::CliResult;
+use backprop::sizes_text;
 use std::path::Path;
 
 pub fn run(args: &InfoArgs) -> CliResult<()> {

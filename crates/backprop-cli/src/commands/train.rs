@@ -7,8 +7,8 @@ use crate::error::{CliError, CliResult};
 use crate::plot::{self, training::EpochPoint, training::TrainingCurves};
 use backprop::train::checkpoint;
 use backprop::{
-    Dataset, EpochReport, Network, Observer, Optimizer, Outcome, Regularization, Schedule, Sgd,
-    Trainer,
+    Dataset, EpochReport, Network, Observer, Optimizer, Outcome, Regularization, Rule,
+    TrainSettings, Trainer,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 use std::collections::BTreeMap;
@@ -60,17 +60,7 @@ impl Observer for Reporter {
             );
         }
         if let Some((path, file)) = &mut self.metrics {
-            let line = serde_json::json!({
-                "epoch": r.epoch,
-                "train_seconds": r.train_seconds,
-                "train_cost": r.train_cost,
-                "test_cost": t.cost,
-                "test_correct": t.correct,
-                "test_total": t.total,
-                "test_accuracy": t.accuracy(),
-                "eta": r.eta,
-                "validation_accuracy": r.validation.as_ref().map(|v| v.accuracy()),
-            });
+            let line = r.metrics();
             if let Err(e) = writeln!(file, "{line}").and_then(|_| file.flush()) {
                 self.metrics_error = Some(CliError::failure(format!("{}: {e}", path.display())));
                 return ControlFlow::Break(());
@@ -100,33 +90,32 @@ const DEFAULT_CHECKPOINT: &str = "backprop-checkpoint.safetensors";
 
 /// The update rule the flags ask for; contradicting flags are refused.
 fn optimizer(args: &TrainArgs) -> CliResult<Optimizer> {
-    let mu = args.momentum.unwrap_or(0.9);
-    let rule = match (args.optimizer.as_deref(), args.nesterov) {
-        (Some(rule), true) if rule != "nesterov" => {
+    let momentum_given = args.given.iter().any(|f| f == "--momentum");
+    let rule = match (args.optimizer.map(Rule::from), args.nesterov) {
+        (Some(rule), true) if rule != Rule::Nesterov => {
             return Err(CliError::input(format!(
-                "--nesterov contradicts --optimizer {rule}: give one of them"
+                "--nesterov contradicts --optimizer {}: give one of them",
+                rule.name()
             )))
         }
-        (_, true) => "nesterov",
+        (_, true) => Rule::Nesterov,
         (Some(rule), false) => rule,
-        (None, false) if args.momentum.is_some() => "momentum",
-        (None, false) => "sgd",
+        (None, false) if momentum_given => Rule::Momentum,
+        (None, false) => Rule::Sgd,
     };
-    if args.momentum.is_some() && !["momentum", "nesterov"].contains(&rule) {
+    if momentum_given && !matches!(rule, Rule::Momentum | Rule::Nesterov) {
         return Err(CliError::input(format!(
-            "--momentum applies to --optimizer momentum or nesterov, not {rule}"
+            "--momentum applies to --optimizer momentum or nesterov, not {}",
+            rule.name()
         )));
     }
-    Ok(match rule {
-        "adam" => Optimizer::Adam {
-            beta1: args.beta1,
-            beta2: args.beta2,
-            epsilon: args.epsilon,
-        },
-        "nesterov" => Optimizer::Nesterov { mu },
-        "momentum" => Optimizer::Momentum { mu },
-        _ => Optimizer::Sgd,
-    })
+    Ok(Optimizer::from_rule(
+        rule,
+        args.momentum,
+        args.beta1,
+        args.beta2,
+        args.epsilon,
+    ))
 }
 
 /// The flags that still apply with `--resume`; every other flag is fixed by the checkpoint.
@@ -150,8 +139,8 @@ fn fresh(args: &TrainArgs) -> CliResult<(Trainer, DataArgs, Option<Validation>, 
         .init(args.init)
         .seed(args.seed)
         .build()?;
-    let sgd = Sgd {
-        epochs: args.epochs.unwrap_or(30) as usize,
+    let settings = TrainSettings {
+        epochs: usize::try_from(args.epochs).unwrap_or(usize::MAX),
         batch_size: args.batch_size as usize,
         eta: args.eta,
         seed: args.seed,
@@ -164,13 +153,18 @@ fn fresh(args: &TrainArgs) -> CliResult<(Trainer, DataArgs, Option<Validation>, 
         dropout: args.dropout,
         early_stop: args.early_stop.map(|n| n as usize),
     };
-    if sgd.needs_validation() && args.validation.is_none() {
-        return Err(CliError::input("--early-stop and --eta-schedule halve-on-plateau need --validation N (taken from the training data)"));
-    }
+    // Early stopping and halve-on-plateau watch a validation split: without --validation, hold
+    // out the library's default fraction, as scikit-learn and Keras do.
+    let validation = match args.validation {
+        None if settings.needs_validation() => Some(Validation::Fraction(
+            TrainSettings::DEFAULT_VALIDATION_FRACTION,
+        )),
+        given => given,
+    };
     Ok((
-        Trainer::new(net, sgd)?,
+        Trainer::new(net, settings)?,
         args.data.clone(),
-        args.validation,
+        validation,
         args.init.name().to_string(),
     ))
 }
@@ -218,7 +212,8 @@ fn resume(
     let validation = data["validation"]
         .as_u64()
         .map(|k| Validation::Count(k as usize));
-    if let Some(epochs) = args.epochs {
+    if args.given.iter().any(|f| f == "--epochs") {
+        let epochs = args.epochs;
         trainer.settings.epochs = usize::try_from(epochs).unwrap_or(usize::MAX);
     }
     if trainer.epoch >= trainer.settings.epochs {
@@ -316,16 +311,24 @@ pub fn run(args: &TrainArgs) -> CliResult<()> {
         None => None,
     };
     let arch = trainer.network.architecture().clone();
-    let sizes = sizes_text(&arch.sizes);
-    let sgd = trainer.settings.clone();
+    let sizes = backprop::sizes_text(&arch.sizes);
+    let settings = trainer.settings.clone();
     if !args.quiet {
         println!(
             "Training {sizes} ({}/{}, {} cost, {init} init) on {}",
             arch.hidden, arch.output, arch.cost, splits.description
         );
         if let Some(v) = &validation_data {
+            let default = if args.validation.is_none() && args.resume.is_none() {
+                format!(
+                    " ({}% by default: --early-stop and halve-on-plateau need a validation split; --validation sets it)",
+                    100.0 * TrainSettings::DEFAULT_VALIDATION_FRACTION
+                )
+            } else {
+                String::new()
+            };
             println!(
-                "Validation: the last {} training examples, held out",
+                "Validation: the last {} training examples, held out{default}",
                 v.len()
             );
         }
@@ -337,11 +340,7 @@ pub fn run(args: &TrainArgs) -> CliResult<()> {
         }
         println!(
             "{} epochs, mini-batch {}, η = {}, {}, seed {}, {threads} thread(s)",
-            sgd.epochs,
-            sgd.batch_size,
-            sgd.eta,
-            describe(&sgd),
-            sgd.seed
+            settings.epochs, settings.batch_size, settings.eta, settings, settings.seed
         );
     }
     let bar = if args.quiet {
@@ -354,7 +353,7 @@ pub fn run(args: &TrainArgs) -> CliResult<()> {
     }
     let plot = args.plot.as_ref().map(|path| {
         let curves = TrainingCurves {
-            epochs: sgd.epochs,
+            epochs: settings.epochs,
             points: Vec::new(),
             subtitle: format!(
                 "Training {sizes} ({}/{}, {} cost) on {}: mini-batch {}, η = {}, seed {}",
@@ -362,9 +361,9 @@ pub fn run(args: &TrainArgs) -> CliResult<()> {
                 arch.output,
                 arch.cost,
                 data_args.data,
-                sgd.batch_size,
-                sgd.eta,
-                sgd.seed
+                settings.batch_size,
+                settings.eta,
+                settings.seed
             ),
         };
         (path.clone(), curves)
@@ -435,7 +434,8 @@ pub fn run(args: &TrainArgs) -> CliResult<()> {
         );
     }
     if let Some(path) = &args.save {
-        let mut settings = checkpoint::settings_json(&sgd);
+        let mut settings = serde_json::to_value(&settings)
+            .map_err(|e| CliError::failure(format!("cannot write the settings as JSON: {e}")))?;
         settings["data"] = data_args.data.clone().into();
         settings["init"] = init.into();
         let extra = BTreeMap::from([("training".to_string(), settings.to_string())]);
@@ -443,36 +443,6 @@ pub fn run(args: &TrainArgs) -> CliResult<()> {
         println!("Saved {}", path.display());
     }
     Ok(())
-}
-
-/// `plain SGD`, `momentum μ = 0.9, L2 λ = 5`, …
-fn describe(sgd: &Sgd) -> String {
-    let mut parts = vec![match sgd.optimizer {
-        Optimizer::Sgd => "plain SGD".to_string(),
-        Optimizer::Momentum { mu } => format!("momentum μ = {mu}"),
-        Optimizer::Nesterov { mu } => format!("Nesterov μ = {mu}"),
-        Optimizer::Adam {
-            beta1,
-            beta2,
-            epsilon,
-        } => format!("Adam β₁ = {beta1}, β₂ = {beta2}, ε = {epsilon}"),
-    }];
-    if sgd.regularization.l2 > 0.0 {
-        parts.push(format!("L2 λ = {}", sgd.regularization.l2));
-    }
-    if sgd.regularization.l1 > 0.0 {
-        parts.push(format!("L1 λ₁ = {}", sgd.regularization.l1));
-    }
-    if sgd.dropout > 0.0 {
-        parts.push(format!("dropout {}", sgd.dropout));
-    }
-    if sgd.schedule != Schedule::Constant {
-        parts.push(format!("η schedule {:?}", sgd.schedule));
-    }
-    if let Some(n) = sgd.early_stop {
-        parts.push(format!("early stop after {n}"));
-    }
-    parts.join(", ")
 }
 
 fn print_summary(reports: &[EpochReport]) {
@@ -503,13 +473,4 @@ fn print_summary(reports: &[EpochReport]) {
         seconds,
         seconds / reports.len() as f64
     );
-}
-
-/// `784-30-10`.
-pub fn sizes_text(sizes: &[usize]) -> String {
-    sizes
-        .iter()
-        .map(usize::to_string)
-        .collect::<Vec<_>>()
-        .join("-")
 }

@@ -63,6 +63,26 @@ impl Architecture {
     }
 }
 
+/// `784-30-10 (sigmoid/sigmoid, quadratic cost)`: the sizes, the hidden and output σ, the cost.
+impl std::fmt::Display for Architecture {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} ({}/{}, {} cost)",
+            sizes_text(&self.sizes),
+            self.hidden,
+            self.output,
+            self.cost
+        )
+    }
+}
+
+/// `784-30-10`: layer sizes as the lecture writes a network.
+pub fn sizes_text(sizes: &[usize]) -> String {
+    let sizes: Vec<String> = sizes.iter().map(usize::to_string).collect();
+    sizes.join("-")
+}
+
 /// A fully connected network with its parameters, in `f32` (default) or `f64`.
 ///
 /// ```

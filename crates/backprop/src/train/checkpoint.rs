@@ -3,98 +3,32 @@
 //! Tensors: the network as in a model file (`layers.{l}.weight`, `layers.{l}.bias`), the
 //! optimizer's memory (`optimizer.first.{l}.weight`, … and `optimizer.second.…` for Adam) and the
 //! best network on validation so far (`best.layers.{l}.…`). Metadata: the model entries of
-//! [`crate::io::model_file`], `format` = `backprop-checkpoint`, `settings` (the [`Sgd`] as JSON),
-//! `state` (epoch, mini-batch, η, step, …; numbers written so that they read back exactly), and
+//! [`crate::io::model_file`], `format` = `backprop-checkpoint`, `checkpoint_version` = [`VERSION`], `settings` (the
+//! [`TrainSettings`] as JSON), `state` (epoch, mini-batch, η, step, the reports, …; numbers
+//! written so that they read back exactly), and
 //! any `extra` entries of the caller. Random streams need no state: each is named by the seed and
 //! its position (see [`crate::train::trainer::Trainer`]). Written atomically, like model files. `f32` only.
 
-use crate::error::Error;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::io::model_file::{self, bias_name, weight_name};
 use crate::lecture::layers::Layers;
 use crate::lecture::network::Network;
 use crate::train::optimizer::Optimizer;
-use crate::train::regularization::Regularization;
-use crate::train::schedule::Schedule;
-use crate::train::trainer::Sgd;
+use crate::train::report::EpochReport;
+use crate::train::settings::TrainSettings;
 use crate::train::trainer::{Best, Trainer};
 use ndarray::{Array1, Array2};
-use serde_json::{json, Value};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
 
 /// The value of the `format` metadata entry of a checkpoint.
 pub const FORMAT: &str = "backprop-checkpoint";
 
-fn optimizer_json(o: &Optimizer) -> Value {
-    match *o {
-        Optimizer::Sgd => json!({"rule": "sgd"}),
-        Optimizer::Momentum { mu } => json!({"rule": "momentum", "mu": mu}),
-        Optimizer::Nesterov { mu } => json!({"rule": "nesterov", "mu": mu}),
-        Optimizer::Adam {
-            beta1,
-            beta2,
-            epsilon,
-        } => json!({"rule": "adam", "beta1": beta1, "beta2": beta2, "epsilon": epsilon}),
-    }
-}
-
-fn schedule_json(s: &Schedule) -> Value {
-    match *s {
-        Schedule::Constant => json!("constant"),
-        Schedule::HalveOnPlateau { patience } => json!(format!("halve-on-plateau:{patience}")),
-        Schedule::Step { every, factor } => json!(format!("step:{every}:{factor:?}")),
-        Schedule::Exponential { gamma } => json!(format!("exponential:{gamma:?}")),
-    }
-}
-
-/// The settings as JSON (also what the command-line tool prints).
-pub fn settings_json(s: &Sgd) -> Value {
-    json!({
-        "epochs": s.epochs, "batch_size": s.batch_size, "eta": s.eta, "seed": s.seed,
-        "optimizer": optimizer_json(&s.optimizer), "lambda": s.regularization.l2, "l1": s.regularization.l1,
-        "schedule": schedule_json(&s.schedule), "dropout": s.dropout, "early_stop": s.early_stop,
-    })
-}
-
-fn settings_from_json(v: &Value) -> std::result::Result<Sgd, String> {
-    let num = |k: &str| v[k].as_f64().ok_or_else(|| format!("settings lack `{k}`"));
-    let int = |k: &str| {
-        v[k].as_u64()
-            .map(|x| x as usize)
-            .ok_or_else(|| format!("settings lack `{k}`"))
-    };
-    let o = &v["optimizer"];
-    let of = |k: &str| {
-        o[k].as_f64()
-            .ok_or_else(|| format!("optimizer lacks `{k}`"))
-    };
-    let optimizer = match o["rule"].as_str() {
-        Some("sgd") => Optimizer::Sgd,
-        Some("momentum") => Optimizer::Momentum { mu: of("mu")? },
-        Some("nesterov") => Optimizer::Nesterov { mu: of("mu")? },
-        Some("adam") => Optimizer::Adam {
-            beta1: of("beta1")?,
-            beta2: of("beta2")?,
-            epsilon: of("epsilon")?,
-        },
-        _ => return Err("unknown optimizer".into()),
-    };
-    Ok(Sgd {
-        epochs: int("epochs")?,
-        batch_size: int("batch_size")?,
-        eta: num("eta")?,
-        seed: v["seed"].as_u64().ok_or("settings lack `seed`")?,
-        optimizer,
-        regularization: Regularization {
-            l2: num("lambda")?,
-            l1: num("l1")?,
-        },
-        schedule: Schedule::parse(v["schedule"].as_str().ok_or("settings lack `schedule`")?)?,
-        dropout: num("dropout")?,
-        early_stop: v["early_stop"].as_u64().map(|n| n as usize),
-    })
-}
+/// The value of the `checkpoint_version` metadata entry: 2 since settings, state and reports are
+/// written by `serde` (version 1 wrote reports as bare arrays and had no such entry).
+pub const VERSION: &str = "2";
 
 type Tensors = Vec<(String, Vec<usize>, Vec<f32>)>;
 
@@ -113,19 +47,36 @@ fn push_layers(out: &mut Tensors, prefix: &str, w: &Layers<Array2<f32>>, b: &Lay
     }
 }
 
-/// One epoch's report: `[epoch, train cost, seconds, η]`, then `correct, total, cost` of the
-/// test data when it was evaluated (so a resumed run's summary still knows the best epoch).
-fn report_json(r: &crate::train::trainer::EpochReport) -> Value {
-    let mut row = vec![
-        json!(r.epoch),
-        json!(r.train_cost),
-        json!(r.train_seconds),
-        json!(r.eta),
-    ];
-    if let Some(t) = &r.test {
-        row.extend([json!(t.correct), json!(t.total), json!(t.cost)]);
+/// Where training stands, apart from the tensors: the `state` metadata entry, as JSON.
+#[derive(Serialize, Deserialize)]
+struct State {
+    epoch: usize,
+    batch: usize,
+    partial_cost: f64,
+    partial_seconds: f64,
+    eta: f64,
+    step: u64,
+    epochs_without_improvement: usize,
+    best_epoch: Option<usize>,
+    best_accuracy: Option<f64>,
+    reports: Vec<EpochReport>,
+}
+
+impl State {
+    fn of(trainer: &Trainer<f32>) -> Self {
+        State {
+            epoch: trainer.epoch,
+            batch: trainer.batch,
+            partial_cost: trainer.partial.0,
+            partial_seconds: trainer.partial.1,
+            eta: trainer.eta,
+            step: trainer.optimizer_state.step,
+            epochs_without_improvement: trainer.epochs_without_improvement,
+            best_epoch: trainer.best.as_ref().map(|b| b.epoch),
+            best_accuracy: trainer.best.as_ref().map(|b| b.accuracy),
+            reports: trainer.reports.clone(),
+        }
     }
-    Value::Array(row)
 }
 
 /// Saves `trainer` to `path`, atomically, with `extra` metadata entries.
@@ -149,20 +100,10 @@ pub fn save(trainer: &Trainer<f32>, path: &Path, extra: &BTreeMap<String, String
             best.network.all_biases(),
         );
     }
-    let state = json!({
-        "epoch": trainer.epoch, "batch": trainer.batch, "partial_cost": trainer.partial.0,
-        "partial_seconds": trainer.partial.1, "eta": trainer.eta, "step": st.step,
-        "epochs_without_improvement": trainer.epochs_without_improvement,
-        "best_epoch": trainer.best.as_ref().map(|b| b.epoch),
-        "best_accuracy": trainer.best.as_ref().map(|b| b.accuracy),
-        "reports": trainer.reports.iter().map(report_json).collect::<Vec<_>>(),
-    });
     let mut metadata = extra.clone();
-    metadata.insert(
-        "settings".into(),
-        settings_json(&trainer.settings).to_string(),
-    );
-    metadata.insert("state".into(), state.to_string());
+    metadata.insert("settings".into(), to_json(&trainer.settings)?);
+    metadata.insert("state".into(), to_json(&State::of(trainer))?);
+    metadata.insert("checkpoint_version".into(), VERSION.into());
     let mut bytes_metadata = model_file::standard_metadata(net);
     bytes_metadata.extend(metadata);
     bytes_metadata.insert("format".into(), FORMAT.into());
@@ -181,15 +122,13 @@ fn from_bytes(
 ) -> std::result::Result<(Trainer<f32>, BTreeMap<String, String>), String> {
     let model = model_file::parse(bytes, FORMAT)?;
     let meta = model.metadata;
-    let parse = |key: &str| -> std::result::Result<Value, String> {
-        serde_json::from_str(
-            meta.get(key)
-                .ok_or_else(|| format!("metadata has no `{key}`"))?,
-        )
-        .map_err(|e| format!("`{key}`: {e}"))
-    };
-    let settings = settings_from_json(&parse("settings")?)?;
-    let state = parse("state")?;
+    match meta.get("checkpoint_version").map(String::as_str) {
+        Some(VERSION) => {}
+        Some(v) => return Err(format!("checkpoint version {v} is not one this backprop reads ({VERSION})")),
+        None => return Err(format!("this checkpoint was written by an older backprop (checkpoint version 1); this one reads version {VERSION}: finish that run with the version that wrote it, or start again")),
+    }
+    let settings: TrainSettings = from_json(&meta, "settings")?;
+    let state: State = from_json(&meta, "state")?;
     let net = model.network;
     let read_layers = |prefix: &str| model_file::read_layers(bytes, prefix, net.sizes());
     let mut trainer = Trainer::new(net.clone(), settings).map_err(|e| e.to_string())?;
@@ -201,33 +140,20 @@ fn from_bytes(
         trainer.optimizer_state.second_w = second_w;
         trainer.optimizer_state.second_b = second_b;
     }
-    let get = |k: &str| {
-        state[k]
-            .as_f64()
-            .ok_or_else(|| format!("state lacks `{k}`"))
-    };
-    let count = |k: &str| {
-        state[k]
-            .as_u64()
-            .and_then(|n| usize::try_from(n).ok())
-            .ok_or_else(|| format!("state `{k}` is not a count: {}", state[k]))
-    };
-    trainer.optimizer_state.step = count("step")? as u64;
-    trainer.epoch = count("epoch")?;
-    trainer.batch = count("batch")?;
-    if trainer.epoch > trainer.settings.epochs {
+    if state.epoch > trainer.settings.epochs {
         return Err(format!(
             "state `epoch` {} is beyond the {} epochs of its settings",
-            trainer.epoch, trainer.settings.epochs
+            state.epoch, trainer.settings.epochs
         ));
     }
-    trainer.partial = (get("partial_cost")?, get("partial_seconds")?);
-    trainer.eta = get("eta")?;
-    trainer.epochs_without_improvement = count("epochs_without_improvement")?;
-    if let (Some(epoch), Some(accuracy)) = (
-        state["best_epoch"].as_u64(),
-        state["best_accuracy"].as_f64(),
-    ) {
+    trainer.optimizer_state.step = state.step;
+    trainer.epoch = state.epoch;
+    trainer.batch = state.batch;
+    trainer.partial = (state.partial_cost, state.partial_seconds);
+    trainer.eta = state.eta;
+    trainer.epochs_without_improvement = state.epochs_without_improvement;
+    trainer.reports = state.reports;
+    if let (Some(epoch), Some(accuracy)) = (state.best_epoch, state.best_accuracy) {
         let (w, b) = read_layers("best.")?;
         let network = Network::from_parameters(
             net.architecture().clone(),
@@ -236,33 +162,27 @@ fn from_bytes(
         )
         .map_err(|e| e.to_string())?;
         trainer.best = Some(Best {
-            epoch: epoch as usize,
+            epoch,
             accuracy,
             network,
         });
     }
-    for r in state["reports"].as_array().into_iter().flatten() {
-        let f = |i: usize| r[i].as_f64().unwrap_or(f64::NAN);
-        let n = |i: usize| r[i].as_u64().and_then(|n| usize::try_from(n).ok());
-        let test = match (n(4), n(5)) {
-            (Some(correct), Some(total)) if correct <= total => {
-                Some(crate::train::evaluate::Evaluation {
-                    cost: f(6),
-                    correct,
-                    total,
-                    confusion: Array2::zeros((0, 0)),
-                })
-            }
-            _ => None,
-        };
-        trainer.reports.push(crate::train::trainer::EpochReport {
-            epoch: n(0).unwrap_or(0),
-            train_cost: f(1),
-            train_seconds: f(2),
-            eta: f(3),
-            validation: None,
-            test,
-        });
-    }
     Ok((trainer, meta))
+}
+
+/// A metadata entry as JSON text.
+fn to_json<T: Serialize>(value: &T) -> Result<String> {
+    serde_json::to_string(value)
+        .map_err(|e| Error::InvalidSetting(format!("cannot write JSON: {e}")))
+}
+
+/// The metadata entry `key`, read from JSON.
+fn from_json<T: DeserializeOwned>(
+    meta: &BTreeMap<String, String>,
+    key: &str,
+) -> std::result::Result<T, String> {
+    let text = meta
+        .get(key)
+        .ok_or_else(|| format!("metadata has no `{key}`"))?;
+    serde_json::from_str(text).map_err(|e| format!("`{key}`: {e}"))
 }

@@ -6,8 +6,8 @@ use crate::lecture::batch::Workspace;
 use crate::lecture::network::Network;
 use ndarray::{Array2, ArrayView1};
 
-/// How a network does on a data set.
-#[derive(Clone, Debug, PartialEq)]
+/// How a network does on a data set. In JSON (checkpoints) the confusion matrix is left out.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Evaluation {
     /// The mean cost `(1/n) Σ_x C_(x,y)`.
     pub cost: f64,
@@ -16,6 +16,7 @@ pub struct Evaluation {
     /// Examples evaluated.
     pub total: usize,
     /// `confusion[[k, j]]`: examples of label `k` classified as `j`.
+    #[serde(skip)]
     pub confusion: Array2<usize>,
 }
 

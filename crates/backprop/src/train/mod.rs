@@ -7,5 +7,7 @@ pub mod checkpoint;
 pub mod evaluate;
 pub mod optimizer;
 pub mod regularization;
+pub mod report;
 pub mod schedule;
+pub mod settings;
 pub mod trainer;

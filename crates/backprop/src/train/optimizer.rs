@@ -6,9 +6,14 @@ use crate::lecture::gradient::{descend, Gradient};
 use crate::lecture::layers::Layers;
 use crate::lecture::network::Network;
 use ndarray::{Array1, Array2, Zip};
+use serde::{Deserialize, Serialize};
+use std::fmt;
 
 /// The update rule, applied to every weight and bias `θ` with its mean gradient `g`.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+///
+/// In JSON (checkpoints, model files): `{"rule": "momentum", "mu": 0.9}`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "rule", rename_all = "lowercase")]
 pub enum Optimizer {
     /// `θ ← θ − η g` (the lecture's step; default).
     #[default]
@@ -36,23 +41,90 @@ pub enum Optimizer {
     },
 }
 
+/// The rules by name, without their constants (what `--optimizer` chooses).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rule {
+    /// [`Optimizer::Sgd`].
+    Sgd,
+    /// [`Optimizer::Momentum`].
+    Momentum,
+    /// [`Optimizer::Nesterov`].
+    Nesterov,
+    /// [`Optimizer::Adam`].
+    Adam,
+}
+
+impl Rule {
+    /// Every rule, in a fixed order.
+    pub const ALL: [Rule; 4] = [Rule::Sgd, Rule::Momentum, Rule::Nesterov, Rule::Adam];
+
+    /// The name used on the command line and in JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            Rule::Sgd => "sgd",
+            Rule::Momentum => "momentum",
+            Rule::Nesterov => "nesterov",
+            Rule::Adam => "adam",
+        }
+    }
+}
+
 impl Optimizer {
+    /// The usual momentum μ.
+    pub const DEFAULT_MU: f64 = 0.9;
+    /// Adam's usual β₁.
+    pub const DEFAULT_BETA1: f64 = 0.9;
+    /// Adam's usual β₂.
+    pub const DEFAULT_BETA2: f64 = 0.999;
+    /// Adam's usual ε.
+    pub const DEFAULT_EPSILON: f64 = 1e-8;
+
     /// Adam with its usual constants.
     pub fn adam() -> Self {
         Optimizer::Adam {
-            beta1: 0.9,
-            beta2: 0.999,
-            epsilon: 1e-8,
+            beta1: Self::DEFAULT_BETA1,
+            beta2: Self::DEFAULT_BETA2,
+            epsilon: Self::DEFAULT_EPSILON,
         }
     }
 
-    /// The name used on the command line.
-    pub fn name(&self) -> &'static str {
+    /// The rule `rule` with these constants (`mu` for the momentum rules, the others for Adam).
+    pub fn from_rule(rule: Rule, mu: f64, beta1: f64, beta2: f64, epsilon: f64) -> Self {
+        match rule {
+            Rule::Sgd => Optimizer::Sgd,
+            Rule::Momentum => Optimizer::Momentum { mu },
+            Rule::Nesterov => Optimizer::Nesterov { mu },
+            Rule::Adam => Optimizer::Adam {
+                beta1,
+                beta2,
+                epsilon,
+            },
+        }
+    }
+
+    /// The rule, without its constants.
+    pub fn rule(&self) -> Rule {
         match self {
-            Optimizer::Sgd => "sgd",
-            Optimizer::Momentum { .. } => "momentum",
-            Optimizer::Nesterov { .. } => "nesterov",
-            Optimizer::Adam { .. } => "adam",
+            Optimizer::Sgd => Rule::Sgd,
+            Optimizer::Momentum { .. } => Rule::Momentum,
+            Optimizer::Nesterov { .. } => Rule::Nesterov,
+            Optimizer::Adam { .. } => Rule::Adam,
+        }
+    }
+}
+
+/// `plain SGD`, `momentum μ = 0.9`, `Nesterov μ = 0.9`, `Adam β₁ = 0.9, β₂ = 0.999, ε = 1e-8`.
+impl fmt::Display for Optimizer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Optimizer::Sgd => write!(f, "plain SGD"),
+            Optimizer::Momentum { mu } => write!(f, "momentum μ = {mu}"),
+            Optimizer::Nesterov { mu } => write!(f, "Nesterov μ = {mu}"),
+            Optimizer::Adam {
+                beta1,
+                beta2,
+                epsilon,
+            } => write!(f, "Adam β₁ = {beta1}, β₂ = {beta2}, ε = {epsilon:e}"),
         }
     }
 }

@@ -10,9 +10,12 @@ use crate::lecture::gradient::Gradient;
 use crate::lecture::network::Network;
 
 /// The penalty strengths λ (L2) and λ₁ (L1); zero for none (the default).
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+///
+/// In JSON: `{"lambda": λ, "l1": λ₁}` (the command line's names).
+#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Regularization {
     /// λ of the L2 penalty `(λ/2n) Σ w²`.
+    #[serde(rename = "lambda")]
     pub l2: f64,
     /// λ₁ of the L1 penalty `(λ₁/n) Σ |w|`.
     pub l1: f64,

@@ -1,7 +1,12 @@
 //! Learning-rate schedules: how η changes from epoch to epoch.
 
-/// How η changes after each epoch.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// How η changes after each epoch. Written (command line, JSON) as [`Schedule::parse`] reads it:
+/// `constant`, `halve-on-plateau:N`, `step:N:FACTOR` or `exponential:GAMMA`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub enum Schedule {
     /// η stays as given (default).
     #[default]
@@ -90,6 +95,31 @@ impl Schedule {
     }
 }
 
+/// The text [`Schedule::parse`] reads back to the same schedule.
+impl fmt::Display for Schedule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Schedule::Constant => write!(f, "constant"),
+            Schedule::HalveOnPlateau { patience } => write!(f, "halve-on-plateau:{patience}"),
+            Schedule::Step { every, factor } => write!(f, "step:{every}:{factor}"),
+            Schedule::Exponential { gamma } => write!(f, "exponential:{gamma}"),
+        }
+    }
+}
+
+impl From<Schedule> for String {
+    fn from(s: Schedule) -> String {
+        s.to_string()
+    }
+}
+
+impl TryFrom<String> for Schedule {
+    type Error = String;
+    fn try_from(text: String) -> Result<Self, String> {
+        Schedule::parse(&text)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -116,6 +146,14 @@ mod tests {
                 .next(1, 2.0, 2.0, 0),
             Decision::Continue(1.8)
         );
+        for text in [
+            "constant",
+            "halve-on-plateau:3",
+            "step:10:0.5",
+            "exponential:0.95",
+        ] {
+            assert_eq!(Schedule::parse(text).unwrap().to_string(), text);
+        }
         assert!(Schedule::parse("halve-on-plateau:0").is_err());
         assert!(Schedule::parse("sometimes").is_err());
     }

@@ -13,141 +13,13 @@ use crate::kernel::float::Float;
 use crate::lecture::batch::Workspace;
 use crate::lecture::init;
 use crate::lecture::network::Network;
-use crate::train::evaluate::Evaluation;
 use crate::train::optimizer::{Optimizer, OptimizerState};
-use crate::train::regularization::Regularization;
-use crate::train::schedule::{Decision, Schedule};
+use crate::train::report::EpochReport;
+use crate::train::schedule::Decision;
+use crate::train::settings::TrainSettings;
 use rand::seq::SliceRandom;
 use std::ops::ControlFlow;
 use std::time::Instant;
-
-/// The settings of training.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Sgd {
-    /// Passes over the training set (default 30).
-    pub epochs: usize,
-    /// `m`, the mini-batch size; the last mini-batch of an epoch may be smaller (default 10).
-    pub batch_size: usize,
-    /// `η`, the learning rate (default 3.0).
-    pub eta: f64,
-    /// The seed of the shuffles and dropout masks (default 0).
-    pub seed: u64,
-    /// The update rule (default plain gradient descent, the lecture's).
-    pub optimizer: Optimizer,
-    /// L2 / L1 weight penalties (default none).
-    pub regularization: Regularization,
-    /// How η changes between epochs (default constant).
-    pub schedule: Schedule,
-    /// The probability `p` of dropping a hidden neuron during training (default 0: no dropout).
-    pub dropout: f64,
-    /// Stop when the validation accuracy has not improved for this many epochs, and keep the
-    /// best network (default: never).
-    pub early_stop: Option<usize>,
-}
-
-impl Default for Sgd {
-    fn default() -> Self {
-        Sgd {
-            epochs: 30,
-            batch_size: 10,
-            eta: 3.0,
-            seed: 0,
-            optimizer: Optimizer::Sgd,
-            regularization: Regularization::default(),
-            schedule: Schedule::Constant,
-            dropout: 0.0,
-            early_stop: None,
-        }
-    }
-}
-
-impl Sgd {
-    /// The lecture's plain SGD with these numbers.
-    pub fn plain(epochs: usize, batch_size: usize, eta: f64, seed: u64) -> Self {
-        Sgd {
-            epochs,
-            batch_size,
-            eta,
-            seed,
-            ..Sgd::default()
-        }
-    }
-
-    /// Refuses settings out of range.
-    pub fn validate(&self) -> Result<()> {
-        let bad = |m: String| Err(Error::InvalidSetting(m));
-        if self.epochs == 0 {
-            return bad("the number of epochs must be at least 1".into());
-        }
-        if self.batch_size == 0 {
-            return bad("the mini-batch size must be at least 1".into());
-        }
-        if !(self.eta.is_finite() && self.eta > 0.0) {
-            return bad(format!(
-                "the learning rate η must be a finite number > 0, got {}",
-                self.eta
-            ));
-        }
-        if !(0.0..1.0).contains(&self.dropout) {
-            return bad(format!(
-                "the dropout probability must be in [0, 1), got {}",
-                self.dropout
-            ));
-        }
-        let r = &self.regularization;
-        if !(r.l2 >= 0.0 && r.l2.is_finite() && r.l1 >= 0.0 && r.l1.is_finite()) {
-            return bad(format!(
-                "λ must be finite and ≥ 0, got L2 {} and L1 {}",
-                r.l2, r.l1
-            ));
-        }
-        match self.optimizer {
-            Optimizer::Momentum { mu } | Optimizer::Nesterov { mu }
-                if !(0.0..1.0).contains(&mu) =>
-            {
-                bad(format!("the momentum μ must be in [0, 1), got {mu}"))
-            }
-            Optimizer::Adam {
-                beta1,
-                beta2,
-                epsilon,
-            } if !((0.0..1.0).contains(&beta1)
-                && (0.0..1.0).contains(&beta2)
-                && epsilon > 0.0
-                && epsilon.is_finite()) =>
-            {
-                bad(format!(
-                    "Adam needs 0 ≤ β₁, β₂ < 1 and ε > 0, got {beta1}, {beta2}, {epsilon}"
-                ))
-            }
-            _ => Ok(()),
-        }
-    }
-
-    /// Whether a validation split is needed (early stopping, halve-on-plateau).
-    pub fn needs_validation(&self) -> bool {
-        self.early_stop.is_some() || matches!(self.schedule, Schedule::HalveOnPlateau { .. })
-    }
-}
-
-/// What one epoch did.
-#[derive(Clone, Debug, PartialEq)]
-pub struct EpochReport {
-    /// The epoch number, from 1.
-    pub epoch: usize,
-    /// The mean cost of the training examples, each taken when its mini-batch was processed
-    /// (before that mini-batch's update, so it costs no extra pass), plus the L2/L1 penalty of
-    /// the weights at the end of the epoch.
-    pub train_cost: f64,
-    /// Seconds spent training (shuffling, mini-batches, updates); evaluation excluded.
-    pub train_seconds: f64,
-    /// η used in this epoch.
-    pub eta: f64,
-    /// Cost and accuracy on the validation split, when there is one.
-    pub validation: Option<Evaluation>,
-    /// Cost and accuracy on the test data, when given.
-    pub test: Option<Evaluation>,
-}
 
 /// Watches training: called after each mini-batch and each epoch. It is `Send` because the
 /// mini-batches of an epoch run on a worker of the thread pool (see [`crate::kernel::threads::parallel`]).
@@ -189,11 +61,12 @@ pub enum Outcome {
 }
 
 /// Training in progress: the network, the optimizer's memory and where training stands.
-/// Everything in it is what a checkpoint saves.
+/// A checkpoint ([`crate::train::checkpoint`]) saves all of it; of the reports, the confusion
+/// matrices are left out.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Trainer<F: Float = f32> {
     /// The settings.
-    pub settings: Sgd,
+    pub settings: TrainSettings,
     /// The network being trained.
     pub network: Network<F>,
     /// Velocities and moments.
@@ -216,7 +89,7 @@ pub struct Trainer<F: Float = f32> {
 
 impl<F: Float> Trainer<F> {
     /// A trainer at epoch 0.
-    pub fn new(network: Network<F>, settings: Sgd) -> Result<Self> {
+    pub fn new(network: Network<F>, settings: TrainSettings) -> Result<Self> {
         settings.validate()?;
         let optimizer_state = OptimizerState::new(&network, &settings.optimizer);
         let eta = settings.eta;
@@ -448,29 +321,29 @@ impl<F: Float> Trainer<F> {
 }
 
 impl<F: Float> Network<F> {
-    /// Trains by the settings `sgd` and returns one report per epoch. See [`Network::train_with`].
+    /// Trains by the settings `settings` and returns one report per epoch. See [`Network::train_with`].
     pub fn train(
         &mut self,
         train: &Dataset,
         test: Option<&Dataset>,
-        sgd: &Sgd,
+        settings: &TrainSettings,
     ) -> Result<Vec<EpochReport>> {
-        self.train_with(train, test, sgd, &mut ())
+        self.train_with(train, test, settings, &mut ())
     }
 
     /// Trains by SGD: each epoch shuffles the training set (seeded), splits it into mini-batches
     /// of `m` examples, and for each mini-batch computes the mean gradient by the matrix path and
-    /// moves `W ← W − η ∇W`, `b ← b − η ∇b` (or the rule of `sgd.optimizer`). Stops with
+    /// moves `W ← W − η ∇W`, `b ← b − η ∇b` (or the rule of `settings.optimizer`). Stops with
     /// [`Error::Diverged`] when the cost becomes NaN or infinite (the network is then unusable;
     /// callers keep their saved copy). For validation splits and checkpoints use [`Trainer`].
     pub fn train_with(
         &mut self,
         train: &Dataset,
         test: Option<&Dataset>,
-        sgd: &Sgd,
+        settings: &TrainSettings,
         observer: &mut dyn Observer,
     ) -> Result<Vec<EpochReport>> {
-        let mut trainer = Trainer::new(self.clone(), sgd.clone())?;
+        let mut trainer = Trainer::new(self.clone(), settings.clone())?;
         let result = trainer.run(train, None, test, observer);
         *self = trainer.network;
         result.map(|_| trainer.reports)

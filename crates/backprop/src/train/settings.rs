@@ -1,0 +1,186 @@
+//! The settings of training: every number and rule the lecture's step 6 and its improvements
+//! need, with the lecture's defaults, checked once, written as JSON in checkpoints and model files.
+
+use crate::error::{Error, Result};
+use crate::train::optimizer::Optimizer;
+use crate::train::regularization::Regularization;
+use crate::train::schedule::Schedule;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// The settings of training.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrainSettings {
+    /// Passes over the training set (default 30).
+    pub epochs: usize,
+    /// `m`, the mini-batch size; the last mini-batch of an epoch may be smaller (default 10).
+    pub batch_size: usize,
+    /// `η`, the learning rate (default 3.0).
+    pub eta: f64,
+    /// The seed of the shuffles and dropout masks (default 0).
+    pub seed: u64,
+    /// The update rule (default plain gradient descent, the lecture's).
+    pub optimizer: Optimizer,
+    /// L2 / L1 weight penalties (default none); in JSON, its `lambda` and `l1` sit beside the
+    /// other settings.
+    #[serde(flatten)]
+    pub regularization: Regularization,
+    /// How η changes between epochs (default constant).
+    pub schedule: Schedule,
+    /// The probability `p` of dropping a hidden neuron during training (default 0: no dropout).
+    pub dropout: f64,
+    /// Stop when the validation accuracy has not improved for this many epochs, and keep the
+    /// best network (default: never).
+    pub early_stop: Option<usize>,
+}
+
+impl Default for TrainSettings {
+    fn default() -> Self {
+        TrainSettings {
+            epochs: Self::DEFAULT_EPOCHS,
+            batch_size: Self::DEFAULT_BATCH_SIZE,
+            eta: Self::DEFAULT_ETA,
+            seed: 0,
+            optimizer: Optimizer::Sgd,
+            regularization: Regularization::default(),
+            schedule: Schedule::Constant,
+            dropout: 0.0,
+            early_stop: None,
+        }
+    }
+}
+
+impl TrainSettings {
+    /// The lecture's number of epochs.
+    pub const DEFAULT_EPOCHS: usize = 30;
+    /// The lecture's mini-batch size `m`.
+    pub const DEFAULT_BATCH_SIZE: usize = 10;
+    /// The lecture's learning rate η.
+    pub const DEFAULT_ETA: f64 = 3.0;
+    /// The fraction of the training data held out for validation when early stopping or
+    /// halve-on-plateau is asked for without a validation split (as scikit-learn and Keras do).
+    pub const DEFAULT_VALIDATION_FRACTION: f64 = 0.1;
+
+    /// The lecture's plain SGD with these numbers.
+    pub fn plain(epochs: usize, batch_size: usize, eta: f64, seed: u64) -> Self {
+        TrainSettings {
+            epochs,
+            batch_size,
+            eta,
+            seed,
+            ..TrainSettings::default()
+        }
+    }
+
+    /// Refuses settings out of range.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |m: String| Err(Error::InvalidSetting(m));
+        if self.epochs == 0 {
+            return bad("the number of epochs must be at least 1".into());
+        }
+        if self.batch_size == 0 {
+            return bad("the mini-batch size must be at least 1".into());
+        }
+        if !(self.eta.is_finite() && self.eta > 0.0) {
+            return bad(format!(
+                "the learning rate η must be a finite number > 0, got {}",
+                self.eta
+            ));
+        }
+        if !(0.0..1.0).contains(&self.dropout) {
+            return bad(format!(
+                "the dropout probability must be in [0, 1), got {}",
+                self.dropout
+            ));
+        }
+        let r = &self.regularization;
+        if !(r.l2 >= 0.0 && r.l2.is_finite() && r.l1 >= 0.0 && r.l1.is_finite()) {
+            return bad(format!(
+                "λ must be finite and ≥ 0, got L2 {} and L1 {}",
+                r.l2, r.l1
+            ));
+        }
+        match self.optimizer {
+            Optimizer::Momentum { mu } | Optimizer::Nesterov { mu }
+                if !(0.0..1.0).contains(&mu) =>
+            {
+                bad(format!("the momentum μ must be in [0, 1), got {mu}"))
+            }
+            Optimizer::Adam {
+                beta1,
+                beta2,
+                epsilon,
+            } if !((0.0..1.0).contains(&beta1)
+                && (0.0..1.0).contains(&beta2)
+                && epsilon > 0.0
+                && epsilon.is_finite()) =>
+            {
+                bad(format!(
+                    "Adam needs 0 ≤ β₁, β₂ < 1 and ε > 0, got {beta1}, {beta2}, {epsilon}"
+                ))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Whether a validation split is needed (early stopping, halve-on-plateau).
+    pub fn needs_validation(&self) -> bool {
+        self.early_stop.is_some() || matches!(self.schedule, Schedule::HalveOnPlateau { .. })
+    }
+}
+
+/// `plain SGD`, `momentum μ = 0.9, L2 λ = 5, dropout 0.2`, …: the update rule and the
+/// improvements in use (the numbers of epochs, `m`, η and the seed are shown apart).
+impl fmt::Display for TrainSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.optimizer)?;
+        if self.regularization.l2 > 0.0 {
+            write!(f, ", L2 λ = {}", self.regularization.l2)?;
+        }
+        if self.regularization.l1 > 0.0 {
+            write!(f, ", L1 λ₁ = {}", self.regularization.l1)?;
+        }
+        if self.dropout > 0.0 {
+            write!(f, ", dropout {}", self.dropout)?;
+        }
+        if self.schedule != Schedule::Constant {
+            write!(f, ", η schedule {}", self.schedule)?;
+        }
+        if let Some(n) = self.early_stop {
+            write!(f, ", early stop after {n}")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The JSON of checkpoints and model files: flat, with the names of the command line.
+    #[test]
+    fn settings_round_trip_through_json() {
+        let settings = TrainSettings {
+            optimizer: Optimizer::adam(),
+            regularization: Regularization { l2: 5.0, l1: 0.5 },
+            schedule: Schedule::Step {
+                every: 10,
+                factor: 0.5,
+            },
+            dropout: 0.2,
+            early_stop: Some(3),
+            ..TrainSettings::default()
+        };
+        let json = serde_json::to_value(&settings).unwrap();
+        assert_eq!(json["lambda"], 5.0);
+        assert_eq!(json["optimizer"]["rule"], "adam");
+        assert_eq!(json["optimizer"]["beta2"], 0.999);
+        assert_eq!(json["schedule"], "step:10:0.5");
+        let back: TrainSettings = serde_json::from_value(json).unwrap();
+        assert_eq!(back, settings);
+        assert_eq!(
+            settings.to_string(),
+            "Adam β₁ = 0.9, β₂ = 0.999, ε = 1e-8, L2 λ = 5, L1 λ₁ = 0.5, dropout 0.2, η schedule step:10:0.5, early stop after 3"
+        );
+    }
+}
