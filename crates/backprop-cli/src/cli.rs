@@ -359,7 +359,7 @@ fn named<T: Copy>(all: &[T], name: impl Fn(T) -> &'static str, s: &str) -> Resul
 }
 
 fn parse_hidden(s: &str) -> Result<Activation, String> {
-    named(&Activation::ALL[..4], Activation::name, s)
+    named(&Activation::HIDDEN, Activation::name, s)
 }
 fn parse_output(s: &str) -> Result<Activation, String> {
     named(&Activation::ALL, Activation::name, s)
@@ -452,6 +452,24 @@ mod tests {
     #[test]
     fn command_line_is_well_formed() {
         Cli::command().debug_assert();
+    }
+
+    /// Every registered activation and cost is offered where it may be used: a new one needs no
+    /// change here.
+    #[test]
+    fn every_registered_activation_and_cost_is_offered() {
+        for a in Activation::ALL {
+            assert_eq!(parse_output(a.name()), Ok(a));
+            assert_eq!(parse_hidden(a.name()).is_ok(), a.is_elementwise(), "{a}");
+        }
+        assert_eq!(Activation::HIDDEN.len(), Activation::ALL.len() - 1);
+        for c in Cost::ALL {
+            assert_eq!(parse_cost(c.name()), Ok(c));
+        }
+        let hidden_help = parse_hidden("swish").unwrap_err();
+        assert!(Activation::HIDDEN
+            .iter()
+            .all(|a| hidden_help.contains(a.name())));
     }
 
     #[test]

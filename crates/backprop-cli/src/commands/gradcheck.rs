@@ -19,7 +19,7 @@ use crate::data_source;
 use crate::error::{CliError, CliResult};
 use crate::example::{self, Example};
 use backprop::{
-    gradient_check, Activation, Cost, ErrorStats, GradCheck, GradCheckOptions, Init, Network,
+    gradient_check, Architecture, ErrorStats, GradCheck, GradCheckOptions, Init, Network,
 };
 use ndarray::Array2;
 use serde_json::json;
@@ -245,35 +245,27 @@ fn all_pairs(args: &GradcheckArgs) -> CliResult<()> {
         "hidden", "output", "cost", "max rel. error"
     );
     let (mut pairs, mut failed, mut rows) = (0, 0, Vec::new());
-    for hidden in &Activation::ALL[..4] {
-        for output in Activation::ALL {
-            for cost in Cost::ALL {
-                if cost.check_output(output).is_err() {
-                    continue;
-                }
-                let mut one = args.clone();
-                one.all_pairs = false;
-                (one.net.activation, one.net.output_activation, one.net.cost) =
-                    (*hidden, output, cost);
-                let net = example::network(&one.net, Init::Scaled)?.net;
-                let worst = check(&net, &examples(&one, &net)?, &one)?.max_relative_error();
-                let ok = worst < args.tolerance;
-                pairs += 1;
-                failed += usize::from(!ok);
-                out += &format!(
-                    "{:<10} {:<10} {:<15} {:>14.2e}  {}\n",
-                    hidden.name(),
-                    output.name(),
-                    cost.name(),
-                    worst,
-                    if ok { "ok" } else { "FAILED" }
-                );
-                rows.push(json!({
-                    "activation": hidden.name(), "output_activation": output.name(),
-                    "cost": cost.name(), "max_relative_error": worst, "ok": ok,
-                }));
-            }
-        }
+    for (hidden, output, cost) in Architecture::combinations() {
+        let mut one = args.clone();
+        one.all_pairs = false;
+        (one.net.activation, one.net.output_activation, one.net.cost) = (hidden, output, cost);
+        let net = example::network(&one.net, Init::Scaled)?.net;
+        let worst = check(&net, &examples(&one, &net)?, &one)?.max_relative_error();
+        let ok = worst < args.tolerance;
+        pairs += 1;
+        failed += usize::from(!ok);
+        out += &format!(
+            "{:<10} {:<10} {:<15} {:>14.2e}  {}\n",
+            hidden.name(),
+            output.name(),
+            cost.name(),
+            worst,
+            if ok { "ok" } else { "FAILED" }
+        );
+        rows.push(json!({
+            "activation": hidden.name(), "output_activation": output.name(),
+            "cost": cost.name(), "max_relative_error": worst, "ok": ok,
+        }));
     }
     if args.json {
         emit(&format!(

@@ -39,6 +39,24 @@ impl Architecture {
         }
     }
 
+    /// Every (hidden σ, output σ, cost) the library accepts: every elementwise activation in
+    /// hidden layers, every activation at the output, every cost defined for that output. The
+    /// gradient tests and `gradcheck --all-pairs` walk this list, so a newly registered
+    /// activation or cost is covered by them.
+    pub fn combinations() -> Vec<(Activation, Activation, Cost)> {
+        let mut all = Vec::new();
+        for hidden in Activation::HIDDEN {
+            for output in Activation::ALL {
+                for cost in Cost::ALL {
+                    if cost.check_output(output).is_ok() {
+                        all.push((hidden, output, cost));
+                    }
+                }
+            }
+        }
+        all
+    }
+
     /// Refuses fewer than two layers, an empty layer, softmax in a hidden layer, or a cost
     /// undefined for the output activation.
     pub fn validate(&self) -> Result<()> {
@@ -54,7 +72,7 @@ impl Architecture {
                 l + 1
             )));
         }
-        if self.hidden == Activation::Softmax && self.sizes.len() > 2 {
+        if !self.hidden.is_elementwise() && self.sizes.len() > 2 {
             return Err(Error::InvalidNetwork(
                 "softmax is an output activation; hidden layers need an elementwise one".into(),
             ));

@@ -8,20 +8,7 @@ use rand::{RngExt, SeedableRng};
 
 /// Every (hidden, output, cost) combination the library accepts.
 pub fn valid_combinations() -> Vec<(Activation, Activation, Cost)> {
-    let mut all = Vec::new();
-    for hidden in Activation::ALL
-        .into_iter()
-        .filter(|&a| a != Activation::Softmax)
-    {
-        for output in Activation::ALL {
-            for cost in Cost::ALL {
-                if cost.check_output(output).is_ok() {
-                    all.push((hidden, output, cost));
-                }
-            }
-        }
-    }
-    all
+    backprop::Architecture::combinations()
 }
 
 /// A random network with scaled initialisation (so sigmoids are not saturated).

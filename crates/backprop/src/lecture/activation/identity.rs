@@ -1,12 +1,12 @@
 //! The identity (a linear layer).
 
-use super::Elementwise;
+use super::ElementwiseActivation;
 use crate::kernel::float::Float;
 
 /// `σ(z) = z`, with `σ'(z) = 1`.
 pub struct Identity;
 
-impl Elementwise for Identity {
+impl ElementwiseActivation for Identity {
     fn sigma<F: Float>(z: F) -> F {
         z
     }

@@ -1,12 +1,12 @@
 //! The rectified linear unit.
 
-use super::Elementwise;
+use super::ElementwiseActivation;
 use crate::kernel::float::Float;
 
 /// `σ(z) = max(0, z)`, with `σ'(z) = 1` for `z > 0` and `0` otherwise (0 at the kink itself).
 pub struct Relu;
 
-impl Elementwise for Relu {
+impl ElementwiseActivation for Relu {
     fn sigma<F: Float>(z: F) -> F {
         if z > F::zero() {
             z

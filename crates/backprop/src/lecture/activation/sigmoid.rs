@@ -1,12 +1,13 @@
 //! The logistic sigmoid, the lecture's σ.
 
-use super::Elementwise;
+use super::ElementwiseActivation;
 use crate::kernel::float::Float;
 
 /// `σ(z) = 1 / (1 + e^(−z))`, with `σ'(z) = σ(z)(1 − σ(z))`.
 pub struct Sigmoid;
 
-impl Elementwise for Sigmoid {
+impl ElementwiseActivation for Sigmoid {
+    const UNIT_INTERVAL: bool = true;
     fn sigma<F: Float>(z: F) -> F {
         F::one() / (F::one() + (-z).exp())
     }

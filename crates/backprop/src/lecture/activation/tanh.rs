@@ -1,12 +1,12 @@
 //! The hyperbolic tangent.
 
-use super::Elementwise;
+use super::ElementwiseActivation;
 use crate::kernel::float::Float;
 
 /// `σ(z) = tanh z`, with `σ'(z) = 1 − tanh² z`.
 pub struct Tanh;
 
-impl Elementwise for Tanh {
+impl ElementwiseActivation for Tanh {
     fn sigma<F: Float>(z: F) -> F {
         z.tanh()
     }

@@ -2,17 +2,11 @@
 //!
 //! Every cost here is a sum over output neurons, `C = Σ_i c(a_i, y_i)`, so one example's cost and
 //! `∂C/∂a` are computed neuron by neuron. The lecture's cost is [`Cost::Quadratic`].
+//!
+//! **Adding a cost** is a two-file change: its own file (a unit type implementing
+//! [`ElementwiseCost`], `c` beside `∂c/∂a`) and one line in the `costs!` registry below.
 
-mod cross_entropy;
-mod log_likelihood;
-mod quadratic;
-
-pub use cross_entropy::CrossEntropy;
-pub use log_likelihood::LogLikelihood;
-pub use quadratic::Quadratic;
-
-use crate::error::Error;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::kernel::float::Float;
 use crate::lecture::activation::softmax_backward;
 use crate::lecture::activation::Activation;
@@ -20,58 +14,118 @@ use ndarray::{ArrayView, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, D
 use serde::{Deserialize, Serialize};
 
 /// A cost that is a sum over output neurons: `C = Σ_i c(a_i, y_i)`.
-pub trait Elementwise {
+pub trait ElementwiseCost {
+    /// Whether the cost takes logarithms of `a` and `1 − a`, so that it is defined only for
+    /// outputs in (0, 1).
+    const NEEDS_UNIT_INTERVAL: bool = true;
     /// One neuron's term `c(a_i, y_i)` of the cost.
     fn c<F: Float>(a: F, y: F) -> F;
     /// `∂C/∂a_i`.
     fn dc_da<F: Float>(a: F, y: F) -> F;
+    /// Whether BP1 with this output activation simplifies to `δ^(L) = a^(L) − y` (σ' cancels).
+    fn cancels_sigma_prime(_output: Activation) -> bool {
+        false
+    }
 }
 
-/// The cost a network is trained to minimise.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Cost {
-    /// `‖a − y‖² / 2`, the lecture's cost (default).
-    #[default]
-    Quadratic,
-    /// `−Σ [y ln a + (1 − y) ln(1 − a)]`, for sigmoid (or softmax) outputs.
-    CrossEntropy,
-    /// `−ln a_y`, for softmax (or sigmoid) outputs.
-    LogLikelihood,
-}
+/// The registry of costs: `Variant = module::Type, "name";` declares the module and generates
+/// [`Cost`], its list, its names and its dispatch.
+macro_rules! costs {
+    ($($(#[$doc:meta])* $variant:ident = $module:ident::$ty:ident, $name:literal;)*) => {
+        $(mod $module;
+        pub use $module::$ty;)*
 
-macro_rules! with_cost {
-    ($cost:expr, $t:ident => $body:expr) => {
-        match $cost {
-            Cost::Quadratic => {
-                type $t = Quadratic;
-                $body
+        /// The cost a network is trained to minimise.
+        #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum Cost {
+            $($(#[$doc])* #[serde(rename = $name)] $variant,)*
+        }
+
+        impl Cost {
+            /// Every cost, in a fixed order.
+            pub const ALL: [Cost; [$($name,)*].len()] = [$(Cost::$variant,)*];
+
+            /// The name used on the command line and in model files.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Cost::$variant => $name,)*
+                }
             }
-            Cost::CrossEntropy => {
-                type $t = CrossEntropy;
-                $body
+
+            fn needs_unit_interval(self) -> bool {
+                match self {
+                    $(Cost::$variant => <$ty>::NEEDS_UNIT_INTERVAL,)*
+                }
             }
-            Cost::LogLikelihood => {
-                type $t = LogLikelihood;
-                $body
+
+            /// Whether BP1 for this cost and output activation simplifies to
+            /// `δ^(L) = a^(L) − y` (cross-entropy with sigmoid, log-likelihood with softmax).
+            pub fn cancels_sigma_prime(self, output: Activation) -> bool {
+                match self {
+                    $(Cost::$variant => <$ty>::cancels_sigma_prime(output),)*
+                }
+            }
+
+            /// `C_(x,y)` for one example (`a`, `y` of length `n_L`), or `Σ_x C_(x,y)` over a
+            /// mini-batch held one example per row (`a`, `y` of shape `(m, n_L)`): every cost
+            /// here is a sum over output neurons, so both are the same sum.
+            pub fn value<F: Float, D: Dimension>(
+                self,
+                a: ArrayView<'_, F, D>,
+                y: ArrayView<'_, F, D>,
+            ) -> F {
+                match self {
+                    $(Cost::$variant => value::<$ty, F, D>(a, y),)*
+                }
+            }
+
+            /// `∂C/∂a` for one example or a mini-batch (one example per row) (for the quadratic
+            /// cost, Lemma 1: `a^(L) − y`).
+            pub fn gradient_a<F: Float, D: Dimension>(
+                self,
+                a: ArrayView<'_, F, D>,
+                y: ArrayView<'_, F, D>,
+                dc_da: ndarray::ArrayViewMut<'_, F, D>,
+            ) {
+                match self {
+                    $(Cost::$variant => gradient_a::<$ty, F, D>(a, y, dc_da),)*
+                }
             }
         }
     };
 }
 
+costs! {
+    /// `‖a − y‖² / 2`, the lecture's cost (default).
+    #[default]
+    Quadratic = quadratic::Quadratic, "quadratic";
+    /// `−Σ [y ln a + (1 − y) ln(1 − a)]`, for sigmoid (or softmax) outputs.
+    CrossEntropy = cross_entropy::CrossEntropy, "cross-entropy";
+    /// `−ln a_y`, for softmax (or sigmoid) outputs.
+    LogLikelihood = log_likelihood::LogLikelihood, "log-likelihood";
+}
+
+fn value<C: ElementwiseCost, F: Float, D: Dimension>(
+    a: ArrayView<'_, F, D>,
+    y: ArrayView<'_, F, D>,
+) -> F {
+    Zip::from(&a)
+        .and(&y)
+        .fold(F::zero(), |s, &a, &y| s + C::c(a, y))
+}
+
+fn gradient_a<C: ElementwiseCost, F: Float, D: Dimension>(
+    a: ArrayView<'_, F, D>,
+    y: ArrayView<'_, F, D>,
+    mut dc_da: ndarray::ArrayViewMut<'_, F, D>,
+) {
+    Zip::from(&mut dc_da)
+        .and(&a)
+        .and(&y)
+        .for_each(|g, &a, &y| *g = C::dc_da(a, y));
+}
+
 impl Cost {
-    /// Every cost, in a fixed order.
-    pub const ALL: [Cost; 3] = [Cost::Quadratic, Cost::CrossEntropy, Cost::LogLikelihood];
-
-    /// The name used on the command line and in model files.
-    pub fn name(self) -> &'static str {
-        match self {
-            Cost::Quadratic => "quadratic",
-            Cost::CrossEntropy => "cross-entropy",
-            Cost::LogLikelihood => "log-likelihood",
-        }
-    }
-
     /// The cost with this [`name`](Self::name), if any.
     pub fn from_name(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|c| c.name() == name)
@@ -80,43 +134,13 @@ impl Cost {
     /// Refuses an output activation for which this cost is undefined (a logarithm of a value
     /// that may be ≤ 0 or ≥ 1).
     pub fn check_output(self, output: Activation) -> Result<()> {
-        if self == Cost::Quadratic || output.is_unit_interval() {
+        if !self.needs_unit_interval() || output.is_unit_interval() {
             Ok(())
         } else {
             Err(Error::InvalidNetwork(format!(
                 "the {self} cost needs outputs in (0, 1): use a sigmoid or softmax output layer, not {output}"
             )))
         }
-    }
-
-    /// `C_(x,y)` for one example (`a`, `y` of length `n_L`), or `Σ_x C_(x,y)` over a mini-batch
-    /// held one example per row (`a`, `y` of shape `(m, n_L)`): every cost here is a sum over
-    /// output neurons, so both are the same sum.
-    pub fn value<F: Float, D: Dimension>(
-        self,
-        a: ArrayView<'_, F, D>,
-        y: ArrayView<'_, F, D>,
-    ) -> F {
-        with_cost!(self, C => Zip::from(&a).and(&y).fold(F::zero(), |s, &a, &y| s + C::c(a, y)))
-    }
-
-    /// Whether BP1 for this cost and output activation simplifies to `δ^(L) = a^(L) − y`
-    /// (cross-entropy with sigmoid, log-likelihood with softmax).
-    pub fn cancels_sigma_prime(self, output: Activation) -> bool {
-        matches!(
-            (self, output),
-            (Cost::CrossEntropy, Activation::Sigmoid) | (Cost::LogLikelihood, Activation::Softmax)
-        )
-    }
-
-    /// `∂C/∂a^(L)` for one example (for the quadratic cost, Lemma 1: `a^(L) − y`).
-    pub fn gradient_a<F: Float>(
-        self,
-        a: ArrayView1<'_, F>,
-        y: ArrayView1<'_, F>,
-        mut dc_da: ArrayViewMut1<'_, F>,
-    ) {
-        with_cost!(self, C => Zip::from(&mut dc_da).and(&a).and(&y).for_each(|g, &a, &y| *g = C::dc_da(a, y)))
     }
 
     /// **BP1**, the output error `δ^(L) = ∇_a C ∘ σ'(z^(L))` (for the quadratic cost BP1':
@@ -161,7 +185,7 @@ impl Cost {
                 .for_each(|d, &a, &y| *d = a - y);
             return;
         }
-        with_cost!(self, C => Zip::from(&mut delta).and(&a).and(&y).for_each(|d, &a, &y| *d = C::dc_da(a, y)));
+        self.gradient_a(a, y, delta.view_mut());
         match output {
             Activation::Softmax => {
                 for (d, a) in delta.rows_mut().into_iter().zip(a.rows()) {
