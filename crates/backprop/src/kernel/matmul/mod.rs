@@ -26,9 +26,9 @@
 //! Both forms go through `B` in blocks of columns that fit a 256 KiB share of the L2 cache. The dot
 //! form reads its operands where they lie (no packing: the weights are not copied for every
 //! product); the row form copies its block of `B` into contiguous panels when `k > 32`, so that
-//! rows a whole number of pages apart do not evict each other. Single-thread speed of each product
-//! (AMD EPYC Zen 5, median of 5): `X Wᵀ` 64×784×1000 196 GFLOP/s on AVX-512, 110 on AVX2;
-//! the update 1000×64×784 213 / 110; BP2 128×1024×1024 205 / 98; `X Wᵀ` 10×784×100 161 / 99.
+//! rows a whole number of pages apart do not evict each other. The measured speed of each product
+//! on each kernel, and the machine it was measured on, are in `BENCHMARKS.md` at the repository
+//! root ("Kernel notes"): figures go stale, so they are kept there, not here.
 //!
 //! Out of scope: kernels for other instruction sets (NEON, SVE: aarch64 runs the portable kernels),
 //! and `f64` intrinsics (`f64` is the checking type, not the training type).
@@ -46,10 +46,11 @@ use crate::kernel::float::Float;
 use crate::kernel::threads;
 use ndarray::{Array2, ArrayView2, ArrayViewMut2, Axis};
 
-/// Products below this many floating-point operations (`2·m·k·n`) run on one thread: dividing
-/// them costs more than it saves. Configuration A's products (0.47 MFLOP) ran slower on two
-/// threads than on one (0.267 against 0.219 s/epoch); B's (1.6 MFLOP) ran faster (0.452 against
-/// 0.546).
+/// Products below this many floating-point operations (`2·m·k·n`) run on one thread: handing a
+/// share to another thread has a fixed cost that a small product does not repay. The threshold
+/// lies between the products of configuration A (0.47 MFLOP), which ran slower on two threads
+/// than on one, and those of B (1.6 MFLOP), which ran faster; the times are in `BENCHMARKS.md`
+/// ("Kernel notes").
 pub const PARALLEL_MIN_FLOP: usize = 1_000_000;
 
 /// Which side of the output `C (m, n)` threads divide between them.
@@ -290,7 +291,8 @@ fn columns_per_block(k: usize, cols: usize) -> usize {
 
 /// The row form copies its block of `B` into panels when the inner dimension is longer than this:
 /// `k` rows of `B` a whole number of pages apart (a layer of 1024 neurons) fall into one set of
-/// the L1 and L2 caches and evict each other; BP2 of configuration C ran at half speed that way.
+/// the L1 and L2 caches and evict each other (what that cost BP2 of configuration C is in
+/// `BENCHMARKS.md`, "Kernel notes").
 #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))] // used by the x86-64 kernels
 const PACK_MIN_K: usize = 32;
 
