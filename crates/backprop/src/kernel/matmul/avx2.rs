@@ -146,10 +146,12 @@ pub(super) unsafe fn rows(
             let outs = &outs[..rows];
             let mut j = jb;
             while j + COLS <= j_end {
+                // Formed with `wrapping_add`: when `k = 0`, `b` may have no memory at all
+                // (nothing is read through the pointer then).
                 let (b_j, b_rs) = if pack {
                     (panels.as_ptr().add((j - jb) * k), COLS as isize)
                 } else {
-                    (bp.add(j), brs)
+                    (bp.wrapping_add(j), brs)
                 };
                 // The last block of rows has 1 to 4 (each element is computed alike in any).
                 match rows {

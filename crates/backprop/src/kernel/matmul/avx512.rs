@@ -203,10 +203,12 @@ pub(super) unsafe fn rows(
                     first_lanes(j_end - j),
                     first_lanes((j_end - j).saturating_sub(16)),
                 ];
+                // Formed with `wrapping_add`: when `k = 0`, `b` may have no memory at all
+                // (nothing is read through the pointer then).
                 let (b_j, brs) = if pack {
                     (panels.as_ptr().add((j - jb) * k), COLS as isize)
                 } else {
-                    (bp.add(j), brs)
+                    (bp.wrapping_add(j), brs)
                 };
                 let outs: [*mut f32; ROWS] = std::array::from_fn(|r| out(r.min(rows - 1)).add(j));
                 let outs = &outs[..rows];

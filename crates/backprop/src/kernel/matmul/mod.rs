@@ -252,10 +252,22 @@ fn simd(
 ) -> bool {
     #[cfg(target_arch = "x86_64")]
     {
-        // Checked here, once per product, so that no path can run an instruction the CPU lacks.
+        // Checked here, once per product, so that no path can run an instruction the CPU lacks
+        // or hand a kernel operands its pointer arithmetic was not written for.
         assert!(kernel.is_supported(), "{kernel} kernel on a CPU without it");
-        // SAFETY: the CPU has the kernel's features (asserted above); `choose` checked the
-        // layouts the form needs, the shapes agree (asserted in `gemm`), and C is not empty.
+        let fits = match form {
+            Form::Dots => dots_fit(&a, &b),
+            // Nothing of an empty B (`k = 0`) is read: then only the rows of C must be contiguous.
+            Form::Rows => rows_fit(&b, &c) || (b.is_empty() && rows_fit(&c.view(), &c)),
+        };
+        let shapes = a.ncols() == b.nrows() && (a.nrows(), b.ncols()) == c.dim();
+        assert!(
+            fits && shapes && !c.is_empty(),
+            "{form:?} form on these operands"
+        );
+        // SAFETY: the CPU has the features the kernel's `#[target_feature]` enables, the
+        // layouts fit the form, the shapes agree and C is not empty (all asserted above); C is
+        // a mutable view, so it overlaps neither A nor B.
         unsafe {
             match (kernel, form) {
                 (Kernel::Avx512, Form::Dots) => avx512::dots(alpha, a, b, beta, c),
@@ -409,8 +421,9 @@ mod tests {
     }
 
     /// Odd sizes on purpose: edges of every kernel's blocks, `k` not a multiple of 8 or 16, a
-    /// long `k` (several cache blocks of columns), tiny and empty inner dimensions.
-    const SHAPES: [(usize, usize, usize); 10] = [
+    /// long `k` (several cache blocks of columns), tiny and empty inner dimensions (also with
+    /// more columns than one vector block, where the kernels form pointers into an empty `B`).
+    const SHAPES: [(usize, usize, usize); 11] = [
         (1, 1, 1),
         (2, 8, 6),
         (3, 13, 7),
@@ -421,6 +434,7 @@ mod tests {
         (9, 17, 33),
         (7, 1100, 70),
         (6, 0, 5),
+        (3, 0, 40),
     ];
 
     /// A: row-major; B: column-major for the dot form, row-major for the row form.
