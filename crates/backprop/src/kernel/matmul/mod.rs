@@ -313,7 +313,9 @@ const PACK_MIN_K: usize = 32;
 /// columns past `j1` zero. Only where the values lie changes, not what is computed with them.
 ///
 /// # Safety
-/// `bp` must point at a matrix with `k` rows, `brs` apart, of at least `j1` columns.
+/// `j0 ≤ j1`, and `bp` must point at a matrix of `k` rows, `brs` elements apart, valid for
+/// reading: in each row, columns `j0..j1` at consecutive addresses (column stride 1; any stride
+/// when `j1 ≤ 1`, as only column 0 is read), none of it inside `out`.
 #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))] // used by the x86-64 kernels
 unsafe fn pack_panels<const W: usize>(
     bp: *const f32,
@@ -327,8 +329,11 @@ unsafe fn pack_panels<const W: usize>(
     for (panel, j) in out.chunks_exact_mut(W * k).zip((j0..j1).step_by(W)) {
         let width = W.min(j1 - j);
         for (p, dst) in panel.chunks_exact_mut(W).enumerate() {
-            // SAFETY: row p < k, columns j..j + width ≤ j1, inside the matrix (caller's promise).
-            let src = std::slice::from_raw_parts(bp.offset(p as isize * brs).add(j), width);
+            // SAFETY: row `p < k`, columns `j..j + width` within `j0..j1`: `width` initialised,
+            // aligned `f32` at consecutive addresses (caller's obligation), only read while
+            // `out`, a separate buffer, is written.
+            let src =
+                unsafe { std::slice::from_raw_parts(bp.offset(p as isize * brs).add(j), width) };
             if width == W {
                 dst.copy_from_slice(src);
             } else {
