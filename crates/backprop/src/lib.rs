@@ -42,6 +42,8 @@
 //! precisions below `f32`. The library trains classifiers; regression targets are not supported.
 
 #![warn(missing_docs)]
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
 
 pub mod error;
 pub mod io;

@@ -7,10 +7,11 @@
 //! any [`set_threads`] (tests prove it).
 //!
 //! The pool is a `rayon` pool of [`threads`] workers. A split started from one of the pool's own
-//! workers is cheap; from any other thread the work has to be handed over and waited for (a
-//! mini-batch of configuration A took 85 µs on two threads that way, 51 µs on one), which is why
-//! [`parallel`] exists: the [`crate::train::trainer::Trainer`] runs each epoch inside it, so the products of
-//! configuration B (~1.6 MFLOP) pay off on two cores (0.546 → 0.452 s per epoch).
+//! workers is cheap; from any other thread the work has to be handed over and waited for, which
+//! can cost a small mini-batch more than the second thread saves. That is why [`parallel`]
+//! exists: the [`crate::train::trainer::Trainer`] runs each epoch inside it, so that the products
+//! of configuration B (~1.6 MFLOP) pay off on two cores. The measurements behind this are in
+//! `BENCHMARKS.md` at the repository root ("Kernel notes").
 
 use ndarray::{ArrayView2, ArrayViewMut2, Axis};
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -17,12 +17,20 @@ use ndarray::{ArrayView2, ArrayViewMut2};
 use std::arch::x86_64::*;
 
 /// Sum of the 8 lanes, always in the same order.
+///
+/// # Safety
+/// The CPU must have AVX (and SSE3, which AVX implies). Called only from [`dots`], whose
+/// `avx2` feature implies both.
 #[inline(always)]
 unsafe fn lane_sum(v: __m256) -> f32 {
-    let s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    let s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    let s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    _mm_cvtss_f32(s)
+    // SAFETY: register-to-register intrinsics only (no memory is read or written); the CPU
+    // features they need are the caller's obligation above.
+    unsafe {
+        let s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+        let s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+        let s = _mm_add_ss(s, _mm_movehdup_ps(s));
+        _mm_cvtss_f32(s)
+    }
 }
 
 /// Rows of `a` per block of [`dots`] (they share each load of `b`).
@@ -34,7 +42,8 @@ const DOT_COLS: usize = 6;
 ///
 /// # Safety
 /// AVX2 and FMA must be present, the views must satisfy [`super::dots_fit`] and their shapes
-/// agree (`a (m, k)`, `b (k, n)`, `c (m, n)`), `c` non-empty.
+/// agree (`a (m, k)`, `b (k, n)`, `c (m, n)`), `c` non-empty. (`c` is a mutable view, so the
+/// borrow checker already keeps it apart from `a` and `b`.)
 #[target_feature(enable = "avx2,fma")]
 pub(super) unsafe fn dots(
     alpha: f32,
@@ -52,18 +61,31 @@ pub(super) unsafe fn dots(
     for jb in (0..n).step_by(block) {
         let j_end = (jb + block).min(n);
         for i0 in (0..m).step_by(DOT_ROWS) {
-            let row = |r: usize| ap.offset((i0 + r) as isize * ars);
+            // SAFETY: called below only with `i0 + r < m`, so the offset is the start of row
+            // `i0 + r` of `a`, inside the view.
+            let row = |r: usize| unsafe { ap.offset((i0 + r) as isize * ars) };
             for j0 in (jb..j_end).step_by(DOT_COLS) {
                 // Columns past the edge repeat the last one and are never stored.
-                let cols: [*const f32; DOT_COLS] =
-                    std::array::from_fn(|q| bp.offset((j0 + q).min(n - 1) as isize * bcs));
+                // SAFETY: `(j0 + q).min(n - 1) < n` (`n ≥ 1`: `c` is not empty), so the offset is
+                // the start of a column of `b`, inside the view.
+                let cols: [*const f32; DOT_COLS] = std::array::from_fn(|q| unsafe {
+                    bp.offset((j0 + q).min(n - 1) as isize * bcs)
+                });
                 let rows = [row(0), row(1.min(m - i0 - 1))];
-                let out = cp.offset(i0 as isize * crs + j0 as isize * ccs);
+                // SAFETY: `i0 < m` and `j0 < n`: element `(i0, j0)` of `c`.
+                let out = unsafe { cp.offset(i0 as isize * crs + j0 as isize * ccs) };
                 let tail = (k8, k, DOT_COLS.min(j_end - j0), (crs, ccs));
                 // The last block of rows may have 1 (each dot is computed alike in either).
-                match m - i0 {
-                    1 => dot_block::<1>([rows[0]], &cols, tail, out, alpha, beta),
-                    _ => dot_block::<2>(rows, &cols, tail, out, alpha, beta),
+                // SAFETY: AVX2 and FMA are present (our own contract). Each row and column
+                // pointer starts `k` contiguous `f32` of `a` or `b` (`dots_fit`: unit stride, or
+                // `k ≤ 1`); `k8 = k - k % 8 ≤ k`. The block's elements of `c`, `R ≤ m - i0` rows
+                // by `cols_here ≤ n - j0` columns from `out`, lie inside `c`, which overlaps
+                // neither operand.
+                unsafe {
+                    match m - i0 {
+                        1 => dot_block::<1>([rows[0]], &cols, tail, out, alpha, beta),
+                        _ => dot_block::<2>(rows, &cols, tail, out, alpha, beta),
+                    }
                 }
             }
         }
@@ -73,6 +95,11 @@ pub(super) unsafe fn dots(
 /// The `R × 6` dots of `rows` with `cols`: 8-lane partial sums over the first `k8` elements
 /// (element `p` to lane `p % 8`), the lanes added in a fixed tree, then the products `k8..k` one
 /// by one; each stored as `c ← β c + α·dot` for the first `cols_here` columns at `out`.
+///
+/// # Safety
+/// AVX2 and FMA must be present. Every `rows[r]` and `cols[q]` must be valid for reading `k`
+/// consecutive `f32`; `k8 ≤ k` a multiple of 8; for `r < R` and `q < cols_here`,
+/// `out + r·crs + q·ccs` must be valid for reading and writing and overlap no row or column.
 #[inline(always)]
 unsafe fn dot_block<const R: usize>(
     rows: [*const f32; R],
@@ -82,29 +109,41 @@ unsafe fn dot_block<const R: usize>(
     alpha: f32,
     beta: f32,
 ) {
-    let mut acc = [[_mm256_setzero_ps(); DOT_COLS]; R];
+    // SAFETY: AVX2 and FMA are present (caller's obligation); `_mm256_setzero_ps` touches no
+    // memory.
+    let mut acc = unsafe { [[_mm256_setzero_ps(); DOT_COLS]; R] };
     let mut p = 0;
     while p < k8 {
-        let mut x = [_mm256_setzero_ps(); R];
-        for r in 0..R {
-            x[r] = _mm256_loadu_ps(rows[r].add(p));
-        }
-        for q in 0..DOT_COLS {
-            let w = _mm256_loadu_ps(cols[q].add(p));
+        // SAFETY: `p + 8 ≤ k8 ≤ k`, so each unaligned 8-lane load stays within the `k` readable
+        // elements of its row or column (caller's obligation); AVX2 and FMA are present.
+        unsafe {
+            let mut x = [_mm256_setzero_ps(); R];
             for r in 0..R {
-                acc[r][q] = _mm256_fmadd_ps(x[r], w, acc[r][q]);
+                x[r] = _mm256_loadu_ps(rows[r].add(p));
+            }
+            for q in 0..DOT_COLS {
+                let w = _mm256_loadu_ps(cols[q].add(p));
+                for r in 0..R {
+                    acc[r][q] = _mm256_fmadd_ps(x[r], w, acc[r][q]);
+                }
             }
         }
         p += 8;
     }
     for (r, acc_r) in acc.iter().enumerate() {
         for (q, &acc_rq) in acc_r.iter().enumerate().take(cols_here) {
-            let mut s = lane_sum(acc_rq);
-            for p in k8..k {
-                s = (*rows[r].add(p)).mul_add(*cols[q].add(p), s);
+            // SAFETY: `p < k` for the tail reads, inside the `k` readable elements of the row
+            // and the column; `r < R` and `q < cols_here`, so `o` is an element of `c` the
+            // caller lets us read and write, apart from the operands. AVX is present for
+            // `lane_sum`.
+            unsafe {
+                let mut s = lane_sum(acc_rq);
+                for p in k8..k {
+                    s = (*rows[r].add(p)).mul_add(*cols[q].add(p), s);
+                }
+                let o = out.offset(r as isize * crs + q as isize * ccs);
+                *o = scaled_old(beta, *o) + alpha * s;
             }
-            let o = out.offset(r as isize * crs + q as isize * ccs);
-            *o = scaled_old(beta, *o) + alpha * s;
         }
     }
 }
@@ -117,7 +156,9 @@ const COLS: usize = 16;
 /// The row form; see [`super::rows_fit`] for the layouts it takes.
 ///
 /// # Safety
-/// As for [`dots`], with [`super::rows_fit`] instead of [`super::dots_fit`].
+/// As for [`dots`], with [`super::rows_fit`] instead of [`super::dots_fit`]: AVX2 and FMA
+/// present, rows of `b` and `c` contiguous, shapes that agree, `c` non-empty. When `k = 0`,
+/// nothing of `b` is read and its layout does not matter.
 #[target_feature(enable = "avx2,fma")]
 pub(super) unsafe fn rows(
     alpha: f32,
@@ -136,39 +177,61 @@ pub(super) unsafe fn rows(
     for jb in (0..n).step_by(block) {
         let j_end = (jb + block).min(n);
         if pack {
-            pack_panels::<COLS>(bp, brs, k, (jb, j_end), &mut panels);
+            // SAFETY: `bp` is `b`: `k` rows `brs` apart, each with `n ≥ j_end` columns at
+            // consecutive addresses (`rows_fit`; or `n = 1`, when only column 0 is read).
+            unsafe { pack_panels::<COLS>(bp, brs, k, (jb, j_end), &mut panels) };
         }
         for i0 in (0..m).step_by(ROWS) {
             let rows = ROWS.min(m - i0);
             let coef = &coef_all[(i0 / ROWS) * k..][..k];
-            let outs: [*mut f32; ROWS] =
-                std::array::from_fn(|r| cp.offset((i0 + r.min(rows - 1)) as isize * crs));
+            // SAFETY: `i0 + r.min(rows - 1) < m`: the start of a row of `c`, inside the view.
+            let outs: [*mut f32; ROWS] = std::array::from_fn(|r| unsafe {
+                cp.offset((i0 + r.min(rows - 1)) as isize * crs)
+            });
             let outs = &outs[..rows];
             let mut j = jb;
             while j + COLS <= j_end {
+                // Formed with `wrapping_add`: when `k = 0`, `b` may have no memory at all
+                // (nothing is read through the pointer then).
                 let (b_j, b_rs) = if pack {
-                    (panels.as_ptr().add((j - jb) * k), COLS as isize)
+                    // SAFETY: `j - jb` is a multiple of `COLS` below `j_end - jb`, so the offset
+                    // is the start of a panel inside `panels` (`COLS · k` floats each).
+                    (unsafe { panels.as_ptr().add((j - jb) * k) }, COLS as isize)
                 } else {
-                    (bp.add(j), brs)
+                    (bp.wrapping_add(j), brs)
                 };
                 // The last block of rows has 1 to 4 (each element is computed alike in any).
-                match rows {
-                    1 => row_block::<1>(outs, coef, b_j, b_rs, j, beta),
-                    2 => row_block::<2>(outs, coef, b_j, b_rs, j, beta),
-                    3 => row_block::<3>(outs, coef, b_j, b_rs, j, beta),
-                    _ => row_block::<4>(outs, coef, b_j, b_rs, j, beta),
+                // SAFETY: AVX2 and FMA are present (our contract). `outs` holds `rows` distinct
+                // rows of `c`, each with columns `j..j + 16 ≤ j_end ≤ n` (unit stride: `n ≥ 16`
+                // here, so `rows_fit` means `c`'s rows are contiguous). For `p < k`,
+                // `b_j + p·b_rs` starts 16 readable floats: row `p` of `b` at column `j`
+                // (contiguous by `rows_fit`) or of the packed panel. `c` overlaps neither `b`
+                // (borrow rules) nor `panels` (our own buffer).
+                unsafe {
+                    match rows {
+                        1 => row_block::<1>(outs, coef, b_j, b_rs, j, beta),
+                        2 => row_block::<2>(outs, coef, b_j, b_rs, j, beta),
+                        3 => row_block::<3>(outs, coef, b_j, b_rs, j, beta),
+                        _ => row_block::<4>(outs, coef, b_j, b_rs, j, beta),
+                    }
                 }
                 j += COLS;
             }
             // The last columns one at a time, with the same operations per element.
             for j in j..j_end {
                 for (r, &o) in outs.iter().enumerate() {
-                    let o = o.add(j);
-                    let mut s = scaled_old(beta, *o);
-                    for (p, cf) in coef.iter().enumerate() {
-                        s = cf[r].mul_add(*bp.offset(p as isize * brs).add(j), s);
+                    // SAFETY: `j < n` is a column of row `i0 + r` of `c` and, for `p < k`, of row
+                    // `p` of `b` (`coef` has `k` entries); with a unit column stride, or `n = 1`
+                    // and `j = 0`, the offsets `j` land on those elements. `c` and `b` do not
+                    // overlap.
+                    unsafe {
+                        let o = o.add(j);
+                        let mut s = scaled_old(beta, *o);
+                        for (p, cf) in coef.iter().enumerate() {
+                            s = cf[r].mul_add(*bp.offset(p as isize * brs).add(j), s);
+                        }
+                        *o = s;
                     }
-                    *o = s;
                 }
             }
         }
@@ -176,20 +239,33 @@ pub(super) unsafe fn rows(
 }
 
 /// `β c` for 8 lanes at `o` (`β = 0`: zeros, whatever `c` holds).
+///
+/// # Safety
+/// AVX must be present; unless `β = 0`, `o` must be valid for reading 8 consecutive `f32`.
 #[inline(always)]
 unsafe fn start(o: *mut f32, beta: f32) -> __m256 {
-    if beta == 0.0 {
-        _mm256_setzero_ps()
-    } else if beta == 1.0 {
-        _mm256_loadu_ps(o)
-    } else {
-        _mm256_mul_ps(_mm256_set1_ps(beta), _mm256_loadu_ps(o))
+    // SAFETY: the load happens only for `β ≠ 0`, when the caller vouches for 8 readable floats
+    // at `o` (no alignment needed: `loadu`); AVX is present (caller's obligation).
+    unsafe {
+        if beta == 0.0 {
+            _mm256_setzero_ps()
+        } else if beta == 1.0 {
+            _mm256_loadu_ps(o)
+        } else {
+            _mm256_mul_ps(_mm256_set1_ps(beta), _mm256_loadu_ps(o))
+        }
     }
 }
 
 /// One `R × 16` block of the row form at column `j` of `c`, `b_j` pointing at that column of
 /// `b` (rows `brs` apart): each element starts from `β c` and takes `coef[p][r] · b_pj` by a
 /// fused multiply-add for `p = 0, 1, …`.
+///
+/// # Safety
+/// AVX2 and FMA must be present; `outs` must have at least `R` entries, for `r < R` each
+/// `outs[r] + j` valid for reading and writing 16 consecutive `f32`, and no two of them the
+/// same row; for `p < coef.len()`, `b_j + p·brs` valid for reading 16 consecutive `f32`, none
+/// of them in the rows of `outs`.
 #[inline(always)]
 unsafe fn row_block<const R: usize>(
     outs: &[*mut f32],
@@ -199,21 +275,32 @@ unsafe fn row_block<const R: usize>(
     j: usize,
     beta: f32,
 ) {
-    let mut acc = [[_mm256_setzero_ps(); 2]; R];
+    // SAFETY: AVX is present (caller's obligation); no memory is touched.
+    let mut acc = unsafe { [[_mm256_setzero_ps(); 2]; R] };
     for r in 0..R {
-        acc[r] = [start(outs[r].add(j), beta), start(outs[r].add(j + 8), beta)];
+        // SAFETY: `outs[r] + j` and `+ j + 8` start the two 8-float halves of the 16 floats the
+        // caller lets us read there.
+        acc[r] = unsafe { [start(outs[r].add(j), beta), start(outs[r].add(j + 8), beta)] };
     }
     for (p, cf) in coef.iter().enumerate() {
-        let b_p = b_j.offset(p as isize * brs);
-        let x = [_mm256_loadu_ps(b_p), _mm256_loadu_ps(b_p.add(8))];
-        for r in 0..R {
-            let f = _mm256_broadcast_ss(&cf[r]);
-            acc[r][0] = _mm256_fmadd_ps(f, x[0], acc[r][0]);
-            acc[r][1] = _mm256_fmadd_ps(f, x[1], acc[r][1]);
+        // SAFETY: `p < coef.len()`, so `b_p` starts 16 readable floats (caller's obligation),
+        // read as two unaligned halves; AVX2 and FMA are present.
+        unsafe {
+            let b_p = b_j.offset(p as isize * brs);
+            let x = [_mm256_loadu_ps(b_p), _mm256_loadu_ps(b_p.add(8))];
+            for r in 0..R {
+                let f = _mm256_broadcast_ss(&cf[r]);
+                acc[r][0] = _mm256_fmadd_ps(f, x[0], acc[r][0]);
+                acc[r][1] = _mm256_fmadd_ps(f, x[1], acc[r][1]);
+            }
         }
     }
     for r in 0..R {
-        _mm256_storeu_ps(outs[r].add(j), acc[r][0]);
-        _mm256_storeu_ps(outs[r].add(j + 8), acc[r][1]);
+        // SAFETY: the 16 floats of row `r` of `c` from column `j`, writable by the caller's
+        // obligation and apart from `b`; `storeu` needs no alignment.
+        unsafe {
+            _mm256_storeu_ps(outs[r].add(j), acc[r][0]);
+            _mm256_storeu_ps(outs[r].add(j + 8), acc[r][1]);
+        }
     }
 }

@@ -26,9 +26,9 @@
 //! Both forms go through `B` in blocks of columns that fit a 256 KiB share of the L2 cache. The dot
 //! form reads its operands where they lie (no packing: the weights are not copied for every
 //! product); the row form copies its block of `B` into contiguous panels when `k > 32`, so that
-//! rows a whole number of pages apart do not evict each other. Single-thread speed of each product
-//! (AMD EPYC Zen 5, median of 5): `X Wᵀ` 64×784×1000 196 GFLOP/s on AVX-512, 110 on AVX2;
-//! the update 1000×64×784 213 / 110; BP2 128×1024×1024 205 / 98; `X Wᵀ` 10×784×100 161 / 99.
+//! rows a whole number of pages apart do not evict each other. The measured speed of each product
+//! on each kernel, and the machine it was measured on, are in `BENCHMARKS.md` at the repository
+//! root ("Kernel notes"): figures go stale, so they are kept there, not here.
 //!
 //! Out of scope: kernels for other instruction sets (NEON, SVE: aarch64 runs the portable kernels),
 //! and `f64` intrinsics (`f64` is the checking type, not the training type).
@@ -46,10 +46,11 @@ use crate::kernel::float::Float;
 use crate::kernel::threads;
 use ndarray::{Array2, ArrayView2, ArrayViewMut2, Axis};
 
-/// Products below this many floating-point operations (`2·m·k·n`) run on one thread: dividing
-/// them costs more than it saves. Configuration A's products (0.47 MFLOP) ran slower on two
-/// threads than on one (0.267 against 0.219 s/epoch); B's (1.6 MFLOP) ran faster (0.452 against
-/// 0.546).
+/// Products below this many floating-point operations (`2·m·k·n`) run on one thread: handing a
+/// share to another thread has a fixed cost that a small product does not repay. The threshold
+/// lies between the products of configuration A (0.47 MFLOP), which ran slower on two threads
+/// than on one, and those of B (1.6 MFLOP), which ran faster; the times are in `BENCHMARKS.md`
+/// ("Kernel notes").
 pub const PARALLEL_MIN_FLOP: usize = 1_000_000;
 
 /// Which side of the output `C (m, n)` threads divide between them.
@@ -251,10 +252,22 @@ fn simd(
 ) -> bool {
     #[cfg(target_arch = "x86_64")]
     {
-        // Checked here, once per product, so that no path can run an instruction the CPU lacks.
+        // Checked here, once per product, so that no path can run an instruction the CPU lacks
+        // or hand a kernel operands its pointer arithmetic was not written for.
         assert!(kernel.is_supported(), "{kernel} kernel on a CPU without it");
-        // SAFETY: the CPU has the kernel's features (asserted above); `choose` checked the
-        // layouts the form needs, the shapes agree (asserted in `gemm`), and C is not empty.
+        let fits = match form {
+            Form::Dots => dots_fit(&a, &b),
+            // Nothing of an empty B (`k = 0`) is read: then only the rows of C must be contiguous.
+            Form::Rows => rows_fit(&b, &c) || (b.is_empty() && rows_fit(&c.view(), &c)),
+        };
+        let shapes = a.ncols() == b.nrows() && (a.nrows(), b.ncols()) == c.dim();
+        assert!(
+            fits && shapes && !c.is_empty(),
+            "{form:?} form on these operands"
+        );
+        // SAFETY: the CPU has the features the kernel's `#[target_feature]` enables, the
+        // layouts fit the form, the shapes agree and C is not empty (all asserted above); C is
+        // a mutable view, so it overlaps neither A nor B.
         unsafe {
             match (kernel, form) {
                 (Kernel::Avx512, Form::Dots) => avx512::dots(alpha, a, b, beta, c),
@@ -290,7 +303,8 @@ fn columns_per_block(k: usize, cols: usize) -> usize {
 
 /// The row form copies its block of `B` into panels when the inner dimension is longer than this:
 /// `k` rows of `B` a whole number of pages apart (a layer of 1024 neurons) fall into one set of
-/// the L1 and L2 caches and evict each other; BP2 of configuration C ran at half speed that way.
+/// the L1 and L2 caches and evict each other (what that cost BP2 of configuration C is in
+/// `BENCHMARKS.md`, "Kernel notes").
 #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))] // used by the x86-64 kernels
 const PACK_MIN_K: usize = 32;
 
@@ -299,7 +313,9 @@ const PACK_MIN_K: usize = 32;
 /// columns past `j1` zero. Only where the values lie changes, not what is computed with them.
 ///
 /// # Safety
-/// `bp` must point at a matrix with `k` rows, `brs` apart, of at least `j1` columns.
+/// `j0 ≤ j1`, and `bp` must point at a matrix of `k` rows, `brs` elements apart, valid for
+/// reading: in each row, columns `j0..j1` at consecutive addresses (column stride 1; any stride
+/// when `j1 ≤ 1`, as only column 0 is read), none of it inside `out`.
 #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))] // used by the x86-64 kernels
 unsafe fn pack_panels<const W: usize>(
     bp: *const f32,
@@ -313,8 +329,11 @@ unsafe fn pack_panels<const W: usize>(
     for (panel, j) in out.chunks_exact_mut(W * k).zip((j0..j1).step_by(W)) {
         let width = W.min(j1 - j);
         for (p, dst) in panel.chunks_exact_mut(W).enumerate() {
-            // SAFETY: row p < k, columns j..j + width ≤ j1, inside the matrix (caller's promise).
-            let src = std::slice::from_raw_parts(bp.offset(p as isize * brs).add(j), width);
+            // SAFETY: row `p < k`, columns `j..j + width` within `j0..j1`: `width` initialised,
+            // aligned `f32` at consecutive addresses (caller's obligation), only read while
+            // `out`, a separate buffer, is written.
+            let src =
+                unsafe { std::slice::from_raw_parts(bp.offset(p as isize * brs).add(j), width) };
             if width == W {
                 dst.copy_from_slice(src);
             } else {
@@ -407,8 +426,9 @@ mod tests {
     }
 
     /// Odd sizes on purpose: edges of every kernel's blocks, `k` not a multiple of 8 or 16, a
-    /// long `k` (several cache blocks of columns), tiny and empty inner dimensions.
-    const SHAPES: [(usize, usize, usize); 10] = [
+    /// long `k` (several cache blocks of columns), tiny and empty inner dimensions (also with
+    /// more columns than one vector block, where the kernels form pointers into an empty `B`).
+    const SHAPES: [(usize, usize, usize); 11] = [
         (1, 1, 1),
         (2, 8, 6),
         (3, 13, 7),
@@ -419,6 +439,7 @@ mod tests {
         (9, 17, 33),
         (7, 1100, 70),
         (6, 0, 5),
+        (3, 0, 40),
     ];
 
     /// A: row-major; B: column-major for the dot form, row-major for the row form.
