@@ -61,6 +61,7 @@ pub mod limits;
 mod matmul;
 pub mod model_file;
 mod network;
+pub mod onnx;
 pub mod optimizer;
 pub mod regularization;
 pub mod schedule;
