@@ -30,6 +30,8 @@ pub enum Command {
     Gradcheck(GradcheckArgs),
     /// Draw the incoming weights of each neuron of a layer whose input is an image, as tiles.
     ShowWeights(ShowWeightsArgs),
+    /// Write a saved model as ONNX (.onnx, for ONNX Runtime) or safetensors, by --out's extension.
+    Export(ExportArgs),
 }
 
 /// Where examples come from.
@@ -305,6 +307,17 @@ pub struct ShowWeightsArgs {
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(2..))]
     pub layer: u64,
     /// The picture to write (.png or .svg).
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The model file (safetensors).
+    #[arg(long)]
+    pub model: PathBuf,
+    /// The file to write, atomically; its extension chooses the format: .onnx (ONNX opset 13:
+    /// input `input` [N, n_1], output `output` [N, n_L]) or .safetensors.
     #[arg(long)]
     pub out: PathBuf,
 }
