@@ -3,7 +3,7 @@
 //! file written anew, metadata kept). Out of scope: importing, and formats other than these two.
 
 use crate::cli::ExportArgs;
-use crate::commands::{check_files, load_model, train::sizes_text};
+use crate::commands::{check_files, load_model};
 use crate::error::{CliError, CliResult};
 use backprop::model_file;
 use std::path::Path;
@@ -29,8 +29,14 @@ impl Format {
         let known = Self::ALL.iter().find(|(_, e)| Some(*e) == ext.as_deref());
         known.map(|&(format, _)| format).ok_or_else(|| {
             let names: Vec<String> = Self::ALL.iter().map(|(_, e)| format!(".{e}")).collect();
+            let dotfile = path
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with('.'));
             let what = match ext {
                 Some(ext) => format!("unknown extension `.{ext}`"),
+                None if dotfile => {
+                    "no extension (a name that starts with a dot is all name)".into()
+                }
                 None => "no extension".into(),
             };
             CliError::input(format!(
@@ -68,7 +74,7 @@ pub fn run(args: &ExportArgs) -> CliResult<()> {
     }
     println!(
         "Wrote the {} network ({} parameters) as {} to {}",
-        sizes_text(net.sizes()),
+        backprop::onnx::describe_sizes(net.sizes()),
         net.num_parameters(),
         format.name(),
         args.out.display()

@@ -116,8 +116,16 @@ pub fn save<F: Float>(
     crate::file::write_atomically(path, &to_onnx(net, extra)?)
 }
 
-/// `784-30-10`.
-fn describe_sizes(sizes: &[usize]) -> String {
-    let sizes: Vec<String> = sizes.iter().map(usize::to_string).collect();
-    sizes.join("-")
+/// The most layers [`describe_sizes`] lists in full.
+const MAX_LISTED_LAYERS: usize = 12;
+
+/// `784-30-10`; past [`MAX_LISTED_LAYERS`] layers the first and last three only:
+/// `1-1-1-…-1-1-1 (20001 layers)`, so that a deep network's description stays one short line.
+pub fn describe_sizes(sizes: &[usize]) -> String {
+    let text = |s: &[usize]| s.iter().map(usize::to_string).collect::<Vec<_>>().join("-");
+    if sizes.len() <= MAX_LISTED_LAYERS {
+        return text(sizes);
+    }
+    let (first, last) = (&sizes[..3], &sizes[sizes.len() - 3..]);
+    format!("{}-…-{} ({} layers)", text(first), text(last), sizes.len())
 }

@@ -237,6 +237,13 @@ fn run(model: &ModelProto, input: Array2<f32>) -> Array2<f32> {
 }
 
 #[test]
+fn deep_networks_are_described_in_one_short_line() {
+    assert_eq!(describe_sizes(&[784, 30, 10]), "784-30-10");
+    assert_eq!(describe_sizes(&[1; 12]), "1-1-1-1-1-1-1-1-1-1-1-1");
+    assert_eq!(describe_sizes(&[5; 20001]), "5-5-5-…-5-5-5 (20001 layers)");
+}
+
+#[test]
 fn f64_beyond_float32_is_refused() {
     let mut net: Network<f64> = Network::new(&[2, 2]).unwrap();
     net.weights_mut(2)[[1, 0]] = 1e300;
