@@ -1,4 +1,5 @@
-"""The Python checks of the project (run by .ci/run; they need `pip install numpy safetensors`):
+"""The Python checks of the project (run by .ci/run; they need `pip install numpy safetensors`,
+and test_onnx.py also `onnx onnxruntime`):
 
     cargo build && python3 -m unittest discover -s tests/python -v
 

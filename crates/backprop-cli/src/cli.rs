@@ -30,6 +30,8 @@ pub enum Command {
     Gradcheck(GradcheckArgs),
     /// Draw the incoming weights of each neuron of a layer whose input is an image, as tiles.
     ShowWeights(ShowWeightsArgs),
+    /// Write a saved model as ONNX (.onnx, for ONNX Runtime) or safetensors, by --out's extension.
+    Export(ExportArgs),
 }
 
 /// Where examples come from.
@@ -330,6 +332,17 @@ impl From<OptimizerRule> for Rule {
             OptimizerRule::Adam => Rule::Adam,
         }
     }
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The model file (safetensors).
+    #[arg(long)]
+    pub model: PathBuf,
+    /// The file to write, atomically; its extension chooses the format: .onnx (ONNX opset 13:
+    /// input `input` [N, n_1], output `output` [N, n_L]) or .safetensors.
+    #[arg(long)]
+    pub out: PathBuf,
 }
 
 /// `--layers 784,30,10`: the sizes `[n_1, …, n_L]`.

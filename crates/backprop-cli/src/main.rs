@@ -25,6 +25,7 @@ fn run(cli: Cli) -> CliResult<()> {
         Some(Command::Trace(args)) => commands::trace::run(&args),
         Some(Command::Gradcheck(args)) => commands::gradcheck::run(&args),
         Some(Command::ShowWeights(args)) => commands::show_weights::run(&args),
+        Some(Command::Export(args)) => commands::export::run(&args),
     }
 }
 

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod evaluate;
+pub mod export;
 pub mod gradcheck;
 pub mod info;
 pub mod predict;

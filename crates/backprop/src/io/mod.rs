@@ -11,3 +11,4 @@ pub mod embedded;
 pub mod file;
 pub mod idx;
 pub mod model_file;
+pub mod onnx;
