@@ -86,13 +86,10 @@ pub fn describe_all(examples: &[Example]) -> String {
 }
 
 impl Example {
-    /// The target `y`: the one-hot vector of the label, of length `n_out`.
-    pub fn target(&self, n_out: usize) -> Array1<f64> {
-        let mut y = Array1::zeros(n_out);
-        if self.label < n_out {
-            y[self.label] = 1.0;
-        }
-        y
+    /// The target `y`: the one-hot vector of the label for `net`'s output layer (refused when
+    /// the label is out of its range).
+    pub fn target(&self, net: &Network<f64>) -> backprop::Result<Array1<f64>> {
+        net.target(self.label)
     }
 }
 
@@ -109,14 +106,20 @@ pub fn drawn(seed: u64, r: usize, n_in: usize, n_out: usize) -> Example {
     }
 }
 
+/// Refuses an `--index` past the end of the test split.
+pub fn check_index(test: &Dataset, index: usize) -> CliResult<()> {
+    if index < test.len() {
+        return Ok(());
+    }
+    Err(CliError::input(format!(
+        "--index {index} is out of range: the test split has {} examples",
+        test.len()
+    )))
+}
+
 /// Example `index` of the test split `test`, described with the data's `name`.
 pub fn from_test_split(test: &Dataset, index: usize, name: &str) -> CliResult<Example> {
-    if index >= test.len() {
-        return Err(CliError::input(format!(
-            "--index {index} is out of range: the test split has {} examples",
-            test.len()
-        )));
-    }
+    check_index(test, index)?;
     Ok(Example {
         x: test.input::<f64>(index),
         label: test.labels()[index],
@@ -127,12 +130,7 @@ pub fn from_test_split(test: &Dataset, index: usize, name: &str) -> CliResult<Ex
 
 /// Refuses a label that the output layer cannot hold.
 pub fn check_label(label: usize, net: &Network<f64>) -> CliResult<()> {
-    let n_out = net.sizes()[net.num_layers() - 1];
-    if label >= n_out {
-        return Err(CliError::input(format!(
-            "label {label} is out of range for an output layer of {n_out} neurons"
-        )));
-    }
+    net.target(label)?;
     Ok(())
 }
 
@@ -149,7 +147,7 @@ pub fn near_relu_kink(net: &Network<f64>, x: &Array1<f64>, h: f64) -> bool {
     if relu_layers.is_empty() {
         return false;
     }
-    let y = Array1::zeros(net.sizes()[net.num_layers() - 1]);
+    let y = Array1::zeros(net.output_size());
     let Ok(trace) = net.trace(x.view(), y.view()) else {
         return false;
     };
@@ -176,7 +174,10 @@ mod tests {
         assert_eq!(a.label, b.label);
         assert_ne!(drawn(7, 1, 4, 2).x, a.x);
         assert!(a.x.iter().all(|v| (0.0..1.0).contains(v)));
-        assert_eq!(a.target(2).sum(), 1.0);
+        assert_eq!(
+            a.target(&Network::new(&[3, 2]).unwrap()).unwrap().sum(),
+            1.0
+        );
         let two = [a, drawn(7, 3, 4, 2)];
         assert_eq!(describe_all(&two), "random examples 0, 3 drawn from seed 7");
     }

@@ -65,7 +65,8 @@ pub use lecture::activation::Activation;
 pub use lecture::batch::Workspace;
 pub use lecture::cost::Cost;
 pub use lecture::gradcheck::{
-    gradient_check, ErrorStats, GradCheck, GradCheckOptions, LayerCheck, WorstEntry,
+    compare_with_finite_differences, gradient_check, ErrorStats, GradCheck, GradCheckOptions,
+    LayerCheck, WorstEntry,
 };
 pub use lecture::gradient::Gradient;
 pub use lecture::init::Init;

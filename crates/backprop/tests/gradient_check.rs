@@ -2,7 +2,11 @@
 
 mod common;
 
-use backprop::{gradient_check, GradCheckOptions};
+use backprop::lecture::reference;
+use backprop::{
+    compare_with_finite_differences, gradient_check, GradCheckOptions, Gradient, Network,
+};
+use ndarray::ArrayView1;
 use proptest::prelude::*;
 
 const TOLERANCE: f64 = 1e-6;
@@ -26,9 +30,10 @@ fn every_activation_and_cost_pair_matches_finite_differences() {
     }
 }
 
-/// A wrong gradient is caught: the check is not vacuous.
+/// A wrong gradient is caught: the check is not vacuous. The wrong gradient is the reference
+/// path with one mistake a student makes, BP2 without its factor σ'(z^(l)).
 #[test]
-fn a_perturbed_gradient_fails_the_check() {
+fn a_gradient_whose_bp2_drops_sigma_prime_fails_the_check() {
     use backprop::{Activation, Cost};
     let net = common::network::<f64>(
         &[3, 4, 2],
@@ -38,16 +43,38 @@ fn a_perturbed_gradient_fails_the_check() {
         1,
     );
     let (xs, ys) = common::examples::<f64>(2, 3, 2, 2);
-    let good = gradient_check(&net, xs.view(), ys.view(), &GradCheckOptions::default()).unwrap();
+    let options = GradCheckOptions::default();
+    let good = gradient_check(&net, xs.view(), ys.view(), &options).unwrap();
     assert!(good.max_relative_error() < TOLERANCE);
-    // Finite differences of a different network disagree with BP on this one.
-    let mut other = net.clone();
-    other.weights_mut(3)[[0, 0]] += 0.5;
-    let bp = net.mean_gradient_per_example(xs.view(), ys.view()).unwrap();
-    let fd_other = other
-        .mean_gradient_per_example(xs.view(), ys.view())
-        .unwrap();
-    assert!(bp.relative_difference(&fd_other) > 1e-3);
+    let mut wrong = Gradient::zeros(&net);
+    for (x, y) in xs.rows().into_iter().zip(ys.rows()) {
+        wrong.add(&gradient_without_sigma_prime_in_bp2(&net, x, y));
+    }
+    wrong.scale(0.5); // the mean over the two examples
+    let bad =
+        compare_with_finite_differences(&net, xs.view(), ys.view(), &wrong, &options).unwrap();
+    assert!(
+        bad.max_relative_error() > 1e-2,
+        "{}",
+        bad.max_relative_error()
+    );
+    // The output layer's gradient does not involve BP2 and still agrees.
+    let output = bad.layers.iter().find(|c| c.l == 3).unwrap();
+    assert!(output.weights.max < TOLERANCE && output.biases.max < TOLERANCE);
+}
+
+/// The reference path for a 3-layer network with BP2 written `δ^(2) = (W^(3))ᵀ δ^(3)`.
+fn gradient_without_sigma_prime_in_bp2(
+    net: &Network<f64>,
+    x: ArrayView1<'_, f64>,
+    y: ArrayView1<'_, f64>,
+) -> Gradient<f64> {
+    let trace = net.trace(x, y).unwrap();
+    let mut g = trace.gradient.clone();
+    let delta_2 = net.weights(3).t().dot(&trace.delta[3]); // σ' forgotten
+    g.nabla_b[2] = reference::bias_gradient(delta_2.view());
+    g.nabla_w[2] = reference::weight_gradient(delta_2.view(), x);
+    g
 }
 
 #[test]

@@ -64,7 +64,7 @@ fn examples(args: &GradcheckArgs, net: &Network<f64>) -> CliResult<Vec<Example>>
     let wanted = usize::try_from(args.examples).unwrap_or(usize::MAX);
     let sizes = net.sizes();
     backprop::limits::check_gradcheck_examples(wanted, sizes[0])?;
-    let (n_in, n_out) = (sizes[0], sizes[sizes.len() - 1]);
+    let (n_in, n_out) = (sizes[0], net.output_size());
     let mut found = Vec::new();
     if args.net.model.is_some() {
         let splits = data_source::load(&args.data, true)?;
@@ -107,12 +107,12 @@ fn examples(args: &GradcheckArgs, net: &Network<f64>) -> CliResult<Vec<Example>>
 
 fn check(net: &Network<f64>, examples: &[Example], args: &GradcheckArgs) -> CliResult<GradCheck> {
     let sizes = net.sizes();
-    let (n_in, n_out) = (sizes[0], sizes[sizes.len() - 1]);
+    let (n_in, n_out) = (sizes[0], net.output_size());
     let mut xs = Array2::zeros((examples.len(), n_in)); // (m, n_1)
     let mut ys = Array2::zeros((examples.len(), n_out)); // (m, n_L)
     for (r, e) in examples.iter().enumerate() {
         xs.row_mut(r).assign(&e.x);
-        ys.row_mut(r).assign(&e.target(n_out));
+        ys.row_mut(r).assign(&e.target(net)?);
     }
     let options = GradCheckOptions {
         step: args.step,

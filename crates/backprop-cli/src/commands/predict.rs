@@ -16,12 +16,7 @@ pub fn run(args: &PredictArgs) -> CliResult<()> {
         (None, Some(index)) => {
             let splits = data_source::load(&args.data, true)?;
             splits.test.check_fits(net)?;
-            if index >= splits.test.len() {
-                return Err(CliError::input(format!(
-                    "--index {index} is out of range: the test split has {} examples",
-                    splits.test.len()
-                )));
-            }
+            crate::example::check_index(&splits.test, index)?;
             (
                 splits.test.input::<f32>(index),
                 Some(splits.test.labels()[index]),

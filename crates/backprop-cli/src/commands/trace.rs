@@ -54,7 +54,7 @@ pub fn run(args: &TraceArgs) -> CliResult<()> {
 /// replaces its label.
 fn choose_example(args: &TraceArgs, net: &Network<f64>) -> CliResult<Example> {
     let sizes = net.sizes();
-    let (n_in, n_out) = (sizes[0], sizes[sizes.len() - 1]);
+    let (n_in, n_out) = (sizes[0], net.output_size());
     let mut chosen = match (&args.image, args.index) {
         (Some(path), _) => {
             let x = super::predict::image_input(path, n_in)?.mapv(f64::from);

@@ -27,6 +27,49 @@ struct Reporter {
     quiet: bool,
 }
 
+impl Reporter {
+    /// The progress bar, and the `--metrics` file (created now) and `--plot` curves if asked for.
+    fn new(args: &TrainArgs, trainer: &Trainer, data: &str) -> CliResult<Self> {
+        let metrics = match &args.metrics {
+            Some(path) => Some((
+                path.clone(),
+                std::fs::File::create(path)
+                    .map_err(|e| CliError::failure(format!("--metrics {}: {e}", path.display())))?,
+            )),
+            None => None,
+        };
+        let bar = if args.quiet {
+            ProgressBar::hidden()
+        } else {
+            ProgressBar::new(0)
+        };
+        if let Ok(style) =
+            ProgressStyle::with_template("{bar:40} {pos}/{len} mini-batches {elapsed}")
+        {
+            bar.set_style(style);
+        }
+        let (arch, settings) = (trainer.network.architecture(), &trainer.settings);
+        let plot = args.plot.as_ref().map(|path| {
+            let curves = TrainingCurves {
+                epochs: settings.epochs,
+                points: Vec::new(),
+                subtitle: format!(
+                    "Training {arch} on {data}: mini-batch {}, η = {}, seed {}",
+                    settings.batch_size, settings.eta, settings.seed
+                ),
+            };
+            (path.clone(), curves)
+        });
+        Ok(Reporter {
+            bar,
+            metrics,
+            metrics_error: None,
+            plot,
+            quiet: args.quiet,
+        })
+    }
+}
+
 impl Observer for Reporter {
     fn batch_done(&mut self, done: usize, total: usize) -> ControlFlow<()> {
         if self.bar.length() != Some(total as u64) {
@@ -279,16 +322,7 @@ fn hold_out(
 }
 
 pub fn run(args: &TrainArgs) -> CliResult<()> {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let threads = args
-        .threads
-        .map_or(cores.min(backprop::limits::MAX_THREADS), |t| {
-            usize::try_from(t).unwrap_or(usize::MAX)
-        });
-    if let Some(note) = backprop::limits::check_threads(threads, cores)? {
-        eprintln!("{note}");
-    }
-    backprop::set_threads(threads);
+    let threads = use_threads(args)?;
     if let Some(path) = &args.plot {
         plot::check_target(path, "--plot")?;
     }
@@ -302,79 +336,17 @@ pub fn run(args: &TrainArgs) -> CliResult<()> {
     let (train, validation_data) = hold_out(splits.train, validation)?;
     train.check_fits(&trainer.network)?;
     splits.test.check_fits(&trainer.network)?;
-    let metrics = match &args.metrics {
-        Some(path) => Some((
-            path.clone(),
-            std::fs::File::create(path)
-                .map_err(|e| CliError::failure(format!("--metrics {}: {e}", path.display())))?,
-        )),
-        None => None,
-    };
-    let arch = trainer.network.architecture().clone();
-    let sizes = backprop::sizes_text(&arch.sizes);
-    let settings = trainer.settings.clone();
+    let mut reporter = Reporter::new(args, &trainer, &data_args.data)?;
     if !args.quiet {
-        println!(
-            "Training {sizes} ({}/{}, {} cost, {init} init) on {}",
-            arch.hidden, arch.output, arch.cost, splits.description
-        );
-        if let Some(v) = &validation_data {
-            let default = if args.validation.is_none() && args.resume.is_none() {
-                format!(
-                    " ({}% by default: --early-stop and halve-on-plateau need a validation split; --validation sets it)",
-                    100.0 * TrainSettings::DEFAULT_VALIDATION_FRACTION
-                )
-            } else {
-                String::new()
-            };
-            println!(
-                "Validation: the last {} training examples, held out{default}",
-                v.len()
-            );
-        }
-        if trainer.epoch > 0 || trainer.batch > 0 {
-            println!(
-                "Resuming after epoch {}, mini-batch {}, η = {}",
-                trainer.epoch, trainer.batch, trainer.eta
-            );
-        }
-        println!(
-            "{} epochs, mini-batch {}, η = {}, {}, seed {}, {threads} thread(s)",
-            settings.epochs, settings.batch_size, settings.eta, settings, settings.seed
+        print_banner(
+            args,
+            &trainer,
+            &init,
+            &splits.description,
+            validation_data.as_ref(),
+            threads,
         );
     }
-    let bar = if args.quiet {
-        ProgressBar::hidden()
-    } else {
-        ProgressBar::new(0)
-    };
-    if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} mini-batches {elapsed}") {
-        bar.set_style(style);
-    }
-    let plot = args.plot.as_ref().map(|path| {
-        let curves = TrainingCurves {
-            epochs: settings.epochs,
-            points: Vec::new(),
-            subtitle: format!(
-                "Training {sizes} ({}/{}, {} cost) on {}: mini-batch {}, η = {}, seed {}",
-                arch.hidden,
-                arch.output,
-                arch.cost,
-                data_args.data,
-                settings.batch_size,
-                settings.eta,
-                settings.seed
-            ),
-        };
-        (path.clone(), curves)
-    });
-    let mut reporter = Reporter {
-        bar,
-        metrics,
-        metrics_error: None,
-        plot,
-        quiet: args.quiet,
-    };
     let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::SeqCst));
     let data_json = serde_json::json!({
         "data": data_args.data, "data_dir": data_args.data_dir, "label_column": data_args.label_column,
@@ -402,21 +374,7 @@ pub fn run(args: &TrainArgs) -> CliResult<()> {
     if outcome == Outcome::Interrupted {
         let path = checkpoint_path.unwrap_or_else(|| DEFAULT_CHECKPOINT.into());
         checkpoint::save(&trainer, &path, &extra)?;
-        let mut resume = format!("backprop train --resume {}", path.display());
-        for (flag, value) in [("--save", &args.save), ("--plot", &args.plot)] {
-            if let Some(value) = value {
-                resume += &format!(" {flag} {}", value.display());
-            }
-        }
-        return Err(CliError {
-            code: 130,
-            message: format!(
-                "interrupted after epoch {}, mini-batch {}; checkpoint written to {}; continue with: {resume}",
-                trainer.epoch,
-                trainer.batch,
-                path.display()
-            ),
-        });
+        return Err(interrupted(args, &trainer, &path));
     }
     if outcome == Outcome::Stopped {
         if let Some(best) = &trainer.best {
@@ -434,14 +392,98 @@ pub fn run(args: &TrainArgs) -> CliResult<()> {
         );
     }
     if let Some(path) = &args.save {
-        let mut settings = serde_json::to_value(&settings)
-            .map_err(|e| CliError::failure(format!("cannot write the settings as JSON: {e}")))?;
-        settings["data"] = data_args.data.clone().into();
-        settings["init"] = init.into();
-        let extra = BTreeMap::from([("training".to_string(), settings.to_string())]);
-        backprop::io::model_file::save(&trainer.network, path, &extra)?;
-        println!("Saved {}", path.display());
+        save_model(&trainer, path, &data_args.data, init)?;
     }
+    Ok(())
+}
+
+/// `--threads`, or every core (up to the library's limit); returns the number set.
+fn use_threads(args: &TrainArgs) -> CliResult<usize> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = args
+        .threads
+        .map_or(cores.min(backprop::limits::MAX_THREADS), |t| {
+            usize::try_from(t).unwrap_or(usize::MAX)
+        });
+    if let Some(note) = backprop::limits::check_threads(threads, cores)? {
+        eprintln!("{note}");
+    }
+    backprop::set_threads(threads);
+    Ok(threads)
+}
+
+/// What is trained, on what, and how: the lines printed before the first epoch.
+fn print_banner(
+    args: &TrainArgs,
+    trainer: &Trainer,
+    init: &str,
+    data: &str,
+    validation: Option<&Dataset>,
+    threads: usize,
+) {
+    let arch = trainer.network.architecture();
+    println!(
+        "Training {} ({}/{}, {} cost, {init} init) on {data}",
+        backprop::sizes_text(&arch.sizes),
+        arch.hidden,
+        arch.output,
+        arch.cost
+    );
+    if let Some(v) = validation {
+        let default = if args.validation.is_none() && args.resume.is_none() {
+            format!(
+                " ({}% by default: --early-stop and halve-on-plateau need a validation split; --validation sets it)",
+                100.0 * TrainSettings::DEFAULT_VALIDATION_FRACTION
+            )
+        } else {
+            String::new()
+        };
+        println!(
+            "Validation: the last {} training examples, held out{default}",
+            v.len()
+        );
+    }
+    if trainer.epoch > 0 || trainer.batch > 0 {
+        println!(
+            "Resuming after epoch {}, mini-batch {}, η = {}",
+            trainer.epoch, trainer.batch, trainer.eta
+        );
+    }
+    let settings = &trainer.settings;
+    println!(
+        "{} epochs, mini-batch {}, η = {}, {settings}, seed {}, {threads} thread(s)",
+        settings.epochs, settings.batch_size, settings.eta, settings.seed
+    );
+}
+
+/// The exit-130 error of a run stopped by Ctrl-C, with the command that continues it.
+fn interrupted(args: &TrainArgs, trainer: &Trainer, path: &Path) -> CliError {
+    let mut resume = format!("backprop train --resume {}", path.display());
+    for (flag, value) in [("--save", &args.save), ("--plot", &args.plot)] {
+        if let Some(value) = value {
+            resume += &format!(" {flag} {}", value.display());
+        }
+    }
+    CliError {
+        code: 130,
+        message: format!(
+            "interrupted after epoch {}, mini-batch {}; checkpoint written to {}; continue with: {resume}",
+            trainer.epoch,
+            trainer.batch,
+            path.display()
+        ),
+    }
+}
+
+/// `--save`: the trained network, with its settings, data and initialisation as metadata.
+fn save_model(trainer: &Trainer, path: &Path, data: &str, init: String) -> CliResult<()> {
+    let mut settings = serde_json::to_value(&trainer.settings)
+        .map_err(|e| CliError::failure(format!("cannot write the settings as JSON: {e}")))?;
+    settings["data"] = data.into();
+    settings["init"] = init.into();
+    let extra = BTreeMap::from([("training".to_string(), settings.to_string())]);
+    backprop::io::model_file::save(&trainer.network, path, &extra)?;
+    println!("Saved {}", path.display());
     Ok(())
 }
 

@@ -33,9 +33,8 @@ impl Traced {
         network: String,
         example: String,
     ) -> backprop::Result<Traced> {
-        let n_out = net.sizes()[net.num_layers() - 1];
-        let mut y = Array1::zeros(n_out);
-        y[label] = 1.0;
+        let n_out = net.output_size();
+        let y = net.target(label)?;
         let trace = net.trace(x, y.view())?;
         let big_l = net.num_layers();
         let mut dc_da = Array1::zeros(n_out);

@@ -4,6 +4,7 @@ use crate::error::Error;
 use crate::error::Result;
 use crate::kernel::float::Float;
 use crate::lecture::network::Network;
+use crate::lecture::target::{one_hot, one_hot_into};
 use ndarray::{ArrayViewMut1, ArrayViewMut2};
 
 /// The inputs of a data set, one example after another.
@@ -187,9 +188,7 @@ impl Dataset {
 
     /// The one-hot target `y` of example `i` (length `n_classes`).
     pub fn target<F: Float>(&self, i: usize) -> ndarray::Array1<F> {
-        let mut y = ndarray::Array1::zeros(self.n_classes);
-        y[self.labels[i]] = F::one();
-        y
+        one_hot(self.labels[i], self.n_classes)
     }
 
     /// Row `r` of `out` ← input `indices[r]`: a mini-batch `X` of shape `(indices.len(), n_inputs)`.
@@ -224,9 +223,8 @@ impl Dataset {
 
     /// Row `r` of `out` ← the one-hot target of `indices[r]`: `Y` of shape `(indices.len(), n_classes)`.
     pub fn targets_into<F: Float>(&self, indices: &[usize], mut out: ArrayViewMut2<'_, F>) {
-        out.fill(F::zero());
-        for (&i, mut row) in indices.iter().zip(out.rows_mut()) {
-            row[self.labels[i]] = F::one();
+        for (&i, row) in indices.iter().zip(out.rows_mut()) {
+            one_hot_into(self.labels[i], row);
         }
     }
 
@@ -242,7 +240,7 @@ impl Dataset {
     /// fit its output layer.
     pub fn check_fits<F: Float>(&self, net: &Network<F>) -> Result<()> {
         let sizes = net.sizes();
-        let (n_in, n_out) = (sizes[0], sizes[sizes.len() - 1]);
+        let (n_in, n_out) = (sizes[0], net.output_size());
         if self.n_inputs != n_in {
             return Err(Error::Shape(format!(
                 "the data has {} inputs per example but the first layer has {n_in} neurons",

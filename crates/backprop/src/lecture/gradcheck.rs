@@ -10,8 +10,8 @@
 //! Not suited for: activations at a kink (ReLU with some `z` within `2h` of 0 gives a one-sided
 //! difference there); the check reports it as a large error on the affected entries.
 
-use crate::error::Error;
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::lecture::gradient::Gradient;
 use crate::lecture::init;
 use crate::lecture::network::Network;
 use crate::train::regularization::Regularization;
@@ -121,8 +121,36 @@ pub fn gradient_check(
         )));
     }
     let mut gradient = net.mean_gradient_per_example(xs, ys)?;
+    options
+        .regularization
+        .add_gradient(net, options.n, &mut gradient);
+    compare_with_finite_differences(net, xs, ys, &gradient, options)
+}
+
+/// Compares a given mean `gradient` (with any penalty of `options.regularization` included)
+/// with finite differences of the mean cost of `net` over `xs`, `ys`: what [`gradient_check`]
+/// does with the reference path's gradient, open to any other (a test feeds it a wrong one).
+pub fn compare_with_finite_differences(
+    net: &Network<f64>,
+    xs: ArrayView2<'_, f64>,
+    ys: ArrayView2<'_, f64>,
+    gradient: &Gradient<f64>,
+    options: &GradCheckOptions,
+) -> Result<GradCheck> {
+    if xs.nrows() == 0
+        || xs.nrows() != ys.nrows()
+        || xs.ncols() != net.sizes()[0]
+        || ys.ncols() != net.output_size()
+    {
+        return Err(Error::Shape(format!(
+            "gradient check needs non-empty inputs of width {} and as many targets of width {}, got {:?} and {:?}",
+            net.sizes()[0],
+            net.output_size(),
+            xs.dim(),
+            ys.dim()
+        )));
+    }
     let penalty = options.regularization;
-    penalty.add_gradient(net, options.n, &mut gradient);
     let mean_cost = |net: &Network<f64>| -> f64 {
         let total: f64 = Zip::from(xs.rows()).and(ys.rows()).fold(0.0, |sum, x, y| {
             let a = net.feedforward(x).expect("input width checked above");

@@ -14,3 +14,4 @@ pub mod init;
 pub mod layers;
 pub mod network;
 pub mod reference;
+pub mod target;

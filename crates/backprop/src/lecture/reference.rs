@@ -108,7 +108,7 @@ impl<F: Float> Network<F> {
     /// `x` has length `n_1` and `y` length `n_L`.
     pub fn trace(&self, x: ArrayView1<'_, F>, y: ArrayView1<'_, F>) -> Result<Trace<F>> {
         self.check_input(x.len())?;
-        let n_out = self.sizes()[self.num_layers() - 1];
+        let n_out = self.output_size();
         if y.len() != n_out {
             return Err(Error::Shape(format!(
                 "the target has {} values but the output layer has {n_out} neurons",

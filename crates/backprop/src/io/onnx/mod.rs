@@ -79,7 +79,7 @@ pub fn to_model<F: Float>(
         node: layers.nodes,
         initializer: layers.initializers,
         input: vec![graph::batch_of(INPUT, sizes[0])],
-        output: vec![graph::batch_of(OUTPUT, sizes[sizes.len() - 1])],
+        output: vec![graph::batch_of(OUTPUT, net.output_size())],
         ..Default::default()
     };
     let mut metadata = extra.clone();
