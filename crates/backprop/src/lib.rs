@@ -13,15 +13,30 @@
 //! | formula | code |
 //! |---|---|
 //! | BP1 `δ^(L) = ∇_a C ∘ σ'(z^(L))` | [`Cost::output_error`] |
-//! | BP2 `δ^(l) = ((W^(l+1))ᵀ δ^(l+1)) ∘ σ'(z^(l))` | [`backprop::hidden_error`] |
-//! | BP3 `∂C/∂b^(l) = δ^(l)` | [`backprop::bias_gradient`] |
-//! | BP4 `∂C/∂W^(l) = δ^(l) (a^(l-1))ᵀ` | [`backprop::weight_gradient`] |
+//! | BP2 `δ^(l) = ((W^(l+1))ᵀ δ^(l+1)) ∘ σ'(z^(l))` | [`lecture::reference::hidden_error`] |
+//! | BP3 `∂C/∂b^(l) = δ^(l)` | [`lecture::reference::bias_gradient`] |
+//! | BP4 `∂C/∂W^(l) = δ^(l) (a^(l-1))ᵀ` | [`lecture::reference::weight_gradient`] |
 //!
 //! [`Network::trace`] runs the five steps of the algorithm for one example and keeps every `z`,
 //! `a` and `δ` (the reference path); [`Network::forward_batch`] and [`Network::backward_batch`] do
 //! steps 2–5 for a whole mini-batch with one matrix product per layer and direction and average
 //! the gradient (step 6). A test binds the two paths; [`gradient_check`] binds both to finite
 //! differences.
+//!
+//! The matrix path mirrors the reference formula by formula, with the same names and a `_batch`
+//! suffix ([`Network::output_error_batch`], [`Network::hidden_error_batch`],
+//! [`Network::bias_gradient_batch`], [`Network::weight_gradient_batch`]).
+//!
+//! ## The map
+//! | module | what it holds |
+//! |---|---|
+//! | [`lecture`] | the network, σ and σ′ ([`lecture::activation`]), the costs and BP1 ([`lecture::cost`]), the reference path ([`lecture::reference`]), its matrix mirror ([`lecture::batch`]), gradients, the one-hot target |
+//! | [`train`] | [`TrainSettings`], the [`Trainer`] (epochs, mini-batches, step 6), update rules, penalties, η schedules, evaluation, reports, checkpoints, and the gradient check against finite differences |
+//! | [`io`] | data sets (IDX, CSV, the embedded digits), model files (safetensors), ONNX export, atomic and bounded file operations |
+//! | [`kernel`] | the float types, the matrix products (one seam, one kernel per instruction set) and the thread pool |
+//! | [`limits`], [`error`] | the size bounds every front applies, and the one error type |
+//!
+//! Each layer uses only those below it: `io` and `train` use `lecture`, `lecture` uses `kernel`.
 //!
 //! ## Example: train a tiny network
 //! ```
@@ -64,16 +79,16 @@ pub use kernel::threads::{parallel, set_threads, threads};
 pub use lecture::activation::Activation;
 pub use lecture::batch::Workspace;
 pub use lecture::cost::Cost;
-pub use lecture::gradcheck::{
-    compare_with_finite_differences, gradient_check, ErrorStats, GradCheck, GradCheckOptions,
-    LayerCheck, WorstEntry,
-};
 pub use lecture::gradient::Gradient;
 pub use lecture::init::Init;
 pub use lecture::layers::Layers;
 pub use lecture::network::{sizes_text, Architecture, Network, NetworkBuilder};
 pub use lecture::reference::Trace;
 pub use train::evaluate::{argmax, Evaluation};
+pub use train::gradcheck::{
+    compare_with_finite_differences, gradient_check, ErrorStats, GradCheck, GradCheckOptions,
+    LayerCheck, WorstEntry,
+};
 pub use train::optimizer::{Optimizer, OptimizerState, Rule};
 pub use train::regularization::Regularization;
 pub use train::report::EpochReport;

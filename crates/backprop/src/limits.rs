@@ -6,8 +6,7 @@
 //! (the largest recipe, 784-1024-1024-10, has 1.9 million parameters, 7.5 MB in `f32`), and they
 //! keep the memory of any command within a few times [`MAX_PARAMETER_BYTES`].
 
-use crate::error::Error;
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// The most bytes the weights and biases of one network may take, in its float type: 1 GiB
 /// (268 million `f32` parameters, 134 million `f64`). Training holds a few copies of this

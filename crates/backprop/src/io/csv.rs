@@ -4,8 +4,7 @@
 //! be whole numbers `0, 1, …` (written `3` or `3.0`); the number of classes is the largest label
 //! plus one. Out of scope: quoted text fields, missing values, categorical features.
 
-use crate::error::Error;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::io::dataset::Dataset;
 use std::path::Path;
 

@@ -1,7 +1,6 @@
 //! `Dataset`: inputs and class labels, kept compact in memory.
 
-use crate::error::Error;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::kernel::float::Float;
 use crate::lecture::network::Network;
 use crate::lecture::target::{one_hot, one_hot_into};

@@ -16,8 +16,7 @@
 //! temporary file to prove the directory takes one), so a long training run does not end in a
 //! write error. Out of scope: keeping an existing file's owner or extended attributes.
 
-use crate::error::Error;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use std::fs::{self, Metadata};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};

@@ -5,8 +5,7 @@
 //! columns); labels `0x00000801` (count). Only unsigned bytes are read: other element types are
 //! out of scope.
 
-use crate::error::Error;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::io::dataset::Dataset;
 use crate::limits::MAX_IDX_BYTES;
 use std::io::Read;

@@ -11,14 +11,12 @@
 //! flushed, then renamed over it, so a crash never leaves a half-written model. Loading checks every tensor's
 //! presence, type and shape against the metadata.
 
-use crate::error::Error;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::kernel::float::Float;
 use crate::lecture::activation::Activation;
 use crate::lecture::cost::Cost;
 use crate::lecture::layers::Layers;
-use crate::lecture::network::Architecture;
-use crate::lecture::network::Network;
+use crate::lecture::network::{Architecture, Network};
 use ndarray::{Array1, Array2};
 use safetensors::{Dtype, SafeTensors};
 use std::collections::BTreeMap;

@@ -9,7 +9,7 @@
 //! The pool is a `rayon` pool of [`threads`] workers. A split started from one of the pool's own
 //! workers is cheap; from any other thread the work has to be handed over and waited for, which
 //! can cost a small mini-batch more than the second thread saves. That is why [`parallel`]
-//! exists: the [`crate::train::trainer::Trainer`] runs each epoch inside it, so that the products
+//! exists: the `Trainer` runs each epoch inside it, so that the products
 //! of configuration B (~1.6 MFLOP) pay off on two cores. The measurements behind this are in
 //! `BENCHMARKS.md` at the repository root ("Kernel notes").
 
@@ -52,8 +52,8 @@ fn pool() -> Option<Arc<rayon::ThreadPool>> {
 
 /// Runs `f` on a worker of the pool, so that the products inside it are split between
 /// [`threads`] without handing work over from the outside each time. With one thread, `f` runs
-/// here. Training ([`crate::train::trainer::Trainer`]) already does this for every epoch; call it around your own
-/// loop of [`crate::lecture::network::Network::forward_batch`] / [`crate::lecture::network::Network::backward_batch`] calls:
+/// here. Training (`Trainer`) already does this for every epoch; call it around your own
+/// loop of `Network::forward_batch` / `Network::backward_batch` calls:
 ///
 /// ```
 /// use backprop::{Network, Workspace};

@@ -5,8 +5,7 @@
 //! weight from neuron `j` of layer `l−1` to neuron `i` of layer `l`), and `b^(l)` of length `n_l`,
 //! so that `z^(l) = W^(l) a^(l-1) + b^(l)`.
 
-use crate::error::Error;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::kernel::float::Float;
 use crate::lecture::activation::Activation;
 use crate::lecture::cost::Cost;

@@ -5,8 +5,7 @@
 //! training uses the mini-batch matrix path ([`crate::lecture::network::Network::forward_batch`] and
 //! [`crate::lecture::network::Network::backward_batch`]), which a test binds to this one.
 
-use crate::error::Error;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::kernel::float::Float;
 use crate::kernel::matmul;
 use crate::lecture::activation::Activation;

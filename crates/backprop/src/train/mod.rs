@@ -5,6 +5,7 @@
 
 pub mod checkpoint;
 pub mod evaluate;
+pub mod gradcheck;
 pub mod optimizer;
 pub mod regularization;
 pub mod report;

@@ -6,8 +6,7 @@
 //! epoch `e`, the dropout masks of mini-batch `k` of epoch `e`), so a run stopped after any
 //! mini-batch and resumed from its [`Trainer`] state gives the same bits as a run never stopped.
 
-use crate::error::Error;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::io::dataset::Dataset;
 use crate::kernel::float::Float;
 use crate::lecture::batch::Workspace;

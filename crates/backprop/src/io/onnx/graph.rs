@@ -15,8 +15,7 @@ use super::proto::{
     type_proto, AttributeProto, NodeProto, TensorProto, TensorShapeProto, TypeProto,
     ValueInfoProto,
 };
-use crate::error::Error;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::kernel::float::Float;
 use crate::lecture::activation::Activation;
 use crate::lecture::network::Network;

@@ -120,7 +120,7 @@ pub fn save<F: Float>(
 }
 
 /// The most layers [`describe_sizes`] lists in full.
-const MAX_LISTED_LAYERS: usize = 12;
+pub const MAX_LISTED_LAYERS: usize = 12;
 
 /// `784-30-10`; past [`MAX_LISTED_LAYERS`] layers the first and last three only:
 /// `1-1-1-…-1-1-1 (20001 layers)`, so that a deep network's description stays one short line.

@@ -6,8 +6,7 @@
 //! results never depend on the number of threads; between kernels they may differ in the last bits
 //! (AVX-512 adds 16 partial sums where AVX2 adds 8).
 
-use crate::error::Error;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use std::sync::atomic::{AtomicU8, Ordering};
 
 /// The environment variable that forces a kernel: `avx512`, `avx2` or `portable`.

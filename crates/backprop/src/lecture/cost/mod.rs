@@ -8,8 +8,7 @@
 
 use crate::error::{Error, Result};
 use crate::kernel::float::Float;
-use crate::lecture::activation::softmax_backward;
-use crate::lecture::activation::Activation;
+use crate::lecture::activation::{softmax_backward, Activation};
 use ndarray::{ArrayView, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, Dimension, Zip};
 use serde::{Deserialize, Serialize};
 
