@@ -255,7 +255,7 @@ impl<F: Float> Network<F> {
         let Workspace { y, a, delta, .. } = ws;
         let (a_out, y) = (a[big_l].slice(s![..m, ..]), y.slice(s![..m, ..]));
         let cost = self.cost().value(a_out, y);
-        self.cost().output_error_rows(
+        self.cost().output_error_batch(
             self.activation(big_l),
             a_out,
             y,

@@ -104,6 +104,18 @@ costs! {
     LogLikelihood = log_likelihood::LogLikelihood, "log-likelihood";
 }
 
+/// `δ ← a − y`: BP1 where σ' cancels.
+fn a_minus_y<F: Float, D: Dimension>(
+    a: ArrayView<'_, F, D>,
+    y: ArrayView<'_, F, D>,
+    mut delta: ndarray::ArrayViewMut<'_, F, D>,
+) {
+    Zip::from(&mut delta)
+        .and(&a)
+        .and(&y)
+        .for_each(|d, &a, &y| *d = a - y);
+}
+
 fn value<C: ElementwiseCost, F: Float, D: Dimension>(
     a: ArrayView<'_, F, D>,
     y: ArrayView<'_, F, D>,
@@ -154,11 +166,7 @@ impl Cost {
         mut delta: ArrayViewMut1<'_, F>,
     ) {
         if self.cancels_sigma_prime(output) {
-            Zip::from(&mut delta)
-                .and(&a)
-                .and(&y)
-                .for_each(|d, &a, &y| *d = a - y);
-            return;
+            return a_minus_y(a, y, delta);
         }
         self.gradient_a(a, y, delta.view_mut());
         match output {
@@ -170,7 +178,7 @@ impl Cost {
     }
 
     /// BP1 for a mini-batch, one example per row, with σ' computed from `A = σ(Z)`.
-    pub(crate) fn output_error_rows<F: Float>(
+    pub(crate) fn output_error_batch<F: Float>(
         self,
         output: Activation,
         a: ArrayView2<'_, F>,
@@ -178,11 +186,7 @@ impl Cost {
         mut delta: ArrayViewMut2<'_, F>,
     ) {
         if self.cancels_sigma_prime(output) {
-            Zip::from(&mut delta)
-                .and(&a)
-                .and(&y)
-                .for_each(|d, &a, &y| *d = a - y);
-            return;
+            return a_minus_y(a, y, delta);
         }
         self.gradient_a(a, y, delta.view_mut());
         match output {
