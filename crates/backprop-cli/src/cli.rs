@@ -1,6 +1,6 @@
 //! The command line: subcommands and flags, each with a one-line help that shows its default.
 
-use backprop::{Activation, Cost, Init, Optimizer, Rule, Schedule, TrainSettings};
+use backprop::{Activation, Architecture, Cost, Init, Optimizer, Rule, Schedule, TrainSettings};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -57,19 +57,19 @@ pub struct DataArgs {
 #[derive(Debug, Args, Clone)]
 pub struct TrainArgs {
     /// Layer sizes n_1,…,n_L, input first.
-    #[arg(long, default_value = "784,30,10", value_parser = parse_layers)]
+    #[arg(long, default_value_t = LayerSizes(Architecture::LECTURE_SIZES.to_vec()), value_parser = parse_layers)]
     pub layers: LayerSizes,
     /// Activation σ of the hidden layers.
-    #[arg(long, default_value = "sigmoid", value_parser = parse_hidden)]
+    #[arg(long, default_value_t = Activation::default(), value_parser = parse_hidden)]
     pub activation: Activation,
     /// Activation of the output layer.
-    #[arg(long, default_value = "sigmoid", value_parser = parse_output)]
+    #[arg(long, default_value_t = Activation::default(), value_parser = parse_output)]
     pub output_activation: Activation,
     /// Cost C: quadratic, cross-entropy or log-likelihood.
-    #[arg(long, default_value = "quadratic", value_parser = parse_cost)]
+    #[arg(long, default_value_t = Cost::default(), value_parser = parse_cost)]
     pub cost: Cost,
     /// Weight initialisation: standard N(0,1) or scaled N(0,1/n_in).
-    #[arg(long, default_value = "standard", value_parser = parse_init)]
+    #[arg(long, default_value_t = Init::default(), value_parser = parse_init)]
     pub init: Init,
     /// Passes over the training data; with --resume, the total to reach (when given).
     #[arg(long, default_value_t = TrainSettings::DEFAULT_EPOCHS as u64, value_parser = clap::value_parser!(u64).range(1..))]
@@ -114,7 +114,7 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = Optimizer::DEFAULT_EPSILON, value_parser = parse_positive)]
     pub epsilon: f64,
     /// η schedule: constant, halve-on-plateau:N, step:N:FACTOR or exponential:GAMMA.
-    #[arg(long, default_value = "constant", value_parser = Schedule::parse)]
+    #[arg(long, default_value_t = Schedule::default(), value_parser = Schedule::parse)]
     pub eta_schedule: Schedule,
     /// Stop when validation accuracy has not improved for N epochs; keep the best network.
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
@@ -208,13 +208,13 @@ pub struct NetArgs {
     #[arg(long, value_parser = parse_layers)]
     pub layers: Option<LayerSizes>,
     /// Fresh network: activation σ of the hidden layers.
-    #[arg(long, default_value = "sigmoid", value_parser = parse_hidden, conflicts_with = "model")]
+    #[arg(long, default_value_t = Activation::default(), value_parser = parse_hidden, conflicts_with = "model")]
     pub activation: Activation,
     /// Fresh network: activation of the output layer.
-    #[arg(long, default_value = "sigmoid", value_parser = parse_output, conflicts_with = "model")]
+    #[arg(long, default_value_t = Activation::default(), value_parser = parse_output, conflicts_with = "model")]
     pub output_activation: Activation,
     /// Fresh network: cost C (quadratic, cross-entropy or log-likelihood).
-    #[arg(long, default_value = "quadratic", value_parser = parse_cost, conflicts_with = "model")]
+    #[arg(long, default_value_t = Cost::default(), value_parser = parse_cost, conflicts_with = "model")]
     pub cost: Cost,
     /// Fresh network: weight initialisation, standard N(0,1) or scaled N(0,1/n_in) [default:
     /// standard for trace, like train; scaled for gradcheck, which keeps outputs unsaturated].
@@ -348,6 +348,13 @@ pub struct ExportArgs {
 /// `--layers 784,30,10`: the sizes `[n_1, …, n_L]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LayerSizes(pub Vec<usize>);
+
+impl std::fmt::Display for LayerSizes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let sizes: Vec<String> = self.0.iter().map(usize::to_string).collect();
+        f.write_str(&sizes.join(","))
+    }
+}
 
 fn parse_layers(s: &str) -> Result<LayerSizes, String> {
     let sizes = s

@@ -28,6 +28,9 @@ pub struct Architecture {
 }
 
 impl Architecture {
+    /// The lecture's network for MNIST: 784 inputs, 30 hidden neurons, 10 outputs.
+    pub const LECTURE_SIZES: [usize; 3] = [784, 30, 10];
+
     /// The lecture's network: these sizes, sigmoid everywhere, quadratic cost.
     pub fn new(sizes: &[usize]) -> Self {
         Architecture {
