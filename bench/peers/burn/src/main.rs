@@ -8,7 +8,7 @@
 //! the mini-batch, plain SGD (W -= eta * grad, no momentum), float32. The gradients come from
 //! burn's autodiff: the loss is sum(||a - y||^2) / (2 * batch), whose gradient is exactly the mean
 //! over the batch of the per-example gradient of ||a - y||^2 / 2. The update is applied by hand
-//! on the tensors without autodiff, the same arithmetic as burn's `TrainSettings` without momentum.
+//! on the tensors without autodiff, the same arithmetic as burn's `Sgd` without momentum.
 //!
 //! Prints one JSON line per epoch: {"peer": "burn", "epoch", "train_seconds", "test_accuracy"},
 //! where train_seconds covers the shuffle, the mini-batch assembly and the updates only.
