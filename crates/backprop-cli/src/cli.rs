@@ -72,10 +72,10 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = Init::default(), value_parser = parse_init)]
     pub init: Init,
     /// Passes over the training data; with --resume, the total to reach (when given).
-    #[arg(long, default_value_t = TrainSettings::DEFAULT_EPOCHS as u64, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, default_value_t = TrainSettings::DEFAULT_EPOCHS as u64, value_parser = clap::value_parser!(u64).range(1..), allow_hyphen_values = true)]
     pub epochs: u64,
     /// Mini-batch size m.
-    #[arg(long, default_value_t = TrainSettings::DEFAULT_BATCH_SIZE as u64, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, default_value_t = TrainSettings::DEFAULT_BATCH_SIZE as u64, value_parser = clap::value_parser!(u64).range(1..), allow_hyphen_values = true)]
     pub batch_size: u64,
     /// Learning rate η (> 0).
     #[arg(long, default_value_t = TrainSettings::DEFAULT_ETA, value_parser = parse_eta, allow_hyphen_values = true)]
@@ -105,13 +105,13 @@ pub struct TrainArgs {
     #[arg(long)]
     pub nesterov: bool,
     /// Adam's β₁.
-    #[arg(long, default_value_t = Optimizer::DEFAULT_BETA1, value_parser = parse_unit)]
+    #[arg(long, default_value_t = Optimizer::DEFAULT_BETA1, value_parser = parse_unit, allow_hyphen_values = true)]
     pub beta1: f64,
     /// Adam's β₂.
-    #[arg(long, default_value_t = Optimizer::DEFAULT_BETA2, value_parser = parse_unit)]
+    #[arg(long, default_value_t = Optimizer::DEFAULT_BETA2, value_parser = parse_unit, allow_hyphen_values = true)]
     pub beta2: f64,
     /// Adam's ε (> 0).
-    #[arg(long, default_value_t = Optimizer::DEFAULT_EPSILON, value_parser = parse_positive)]
+    #[arg(long, default_value_t = Optimizer::DEFAULT_EPSILON, value_parser = parse_epsilon, allow_hyphen_values = true)]
     pub epsilon: f64,
     /// η schedule: constant, halve-on-plateau:N, step:N:FACTOR or exponential:GAMMA.
     #[arg(long, default_value_t = Schedule::default(), value_parser = Schedule::parse)]
@@ -125,7 +125,8 @@ pub struct TrainArgs {
     /// Inverted dropout: the probability p in [0, 1) of dropping a hidden neuron while training.
     #[arg(long, default_value_t = 0.0, value_parser = parse_unit, allow_hyphen_values = true)]
     pub dropout: f64,
-    /// Save everything needed to continue here after every epoch (and on Ctrl-C).
+    /// Save everything needed to continue here after every epoch (and on Ctrl-C). Without it,
+    /// Ctrl-C writes backprop-checkpoint.safetensors (or -2, -3, … if that exists) here.
     #[arg(long)]
     pub checkpoint: Option<PathBuf>,
     /// Continue the training saved in this checkpoint (its settings and data are used).
@@ -405,6 +406,16 @@ fn parse_positive(s: &str) -> Result<f64, String> {
     }
 }
 
+fn parse_epsilon(s: &str) -> Result<f64, String> {
+    match parse_finite(s)? {
+        v if v >= Optimizer::MIN_EPSILON => Ok(v),
+        _ => Err(format!(
+            "Adam's ε must be at least {:e} (smaller vanishes in f32)",
+            Optimizer::MIN_EPSILON
+        )),
+    }
+}
+
 fn parse_eta(s: &str) -> Result<f64, String> {
     match parse_finite(s)? {
         v if v > 0.0 => Ok(v),
@@ -424,7 +435,7 @@ impl Validation {
     pub fn of(self, n: usize) -> usize {
         match self {
             Validation::Count(k) => k,
-            Validation::Fraction(f) => ((n as f64) * f).round() as usize,
+            Validation::Fraction(f) => ((n as f64) * f).round().max(1.0) as usize,
         }
     }
 }

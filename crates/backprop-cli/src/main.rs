@@ -86,6 +86,11 @@ fn given_flags(matches: &clap::ArgMatches) -> Vec<String> {
     matches
         .ids()
         .filter(|id| matches.value_source(id.as_str()) == Some(ValueSource::CommandLine))
+        .filter(|id| {
+            id.as_str()
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        }) // not groups
         .map(|id| format!("--{}", id.as_str().replace('_', "-")))
         .collect()
 }

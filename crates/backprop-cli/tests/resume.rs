@@ -126,6 +126,106 @@ fn ctrl_c_writes_a_checkpoint_and_exits_130() {
     );
 }
 
+/// Ctrl-C is heard when every epoch is one mini-batch (it used to be checked only between
+/// mini-batches of an epoch, so such a run never stopped); without --checkpoint the fallback
+/// file never replaces an existing one; --metrics is rewritten whole after each epoch and keeps
+/// the epochs before a resume.
+#[cfg(unix)]
+#[test]
+fn ctrl_c_stops_one_batch_epochs_and_keeps_existing_files() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("backprop-checkpoint.safetensors"),
+        "PRECIOUS",
+    )
+    .unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("backprop");
+    let child = std::process::Command::new(&bin)
+        .current_dir(dir.path())
+        .args([
+            "train",
+            "--quiet",
+            "--layers",
+            "784,10",
+            "--epochs",
+            "100000000",
+        ])
+        .args(["--batch-size", "8000", "--metrics", "m.jsonl"])
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(
+        stderr.contains("backprop-checkpoint-2.safetensors"),
+        "{stderr}"
+    );
+    let kept = std::fs::read_to_string(dir.path().join("backprop-checkpoint.safetensors"));
+    assert_eq!(kept.unwrap(), "PRECIOUS");
+    let ckpt = dir.path().join("backprop-checkpoint-2.safetensors");
+    let (trainer, _) = backprop::train::checkpoint::load(&ckpt).unwrap();
+    let lines = |p: &str| {
+        std::fs::read_to_string(dir.path().join(p))
+            .unwrap()
+            .lines()
+            .count()
+    };
+    assert_eq!(
+        lines("m.jsonl"),
+        trainer.epoch,
+        "one line per finished epoch"
+    );
+    let total = (trainer.epoch + 2).to_string();
+    let resumed = std::process::Command::new(&bin)
+        .current_dir(dir.path())
+        .args([
+            "train",
+            "--quiet",
+            "--resume",
+            "backprop-checkpoint-2.safetensors",
+        ])
+        .args(["--epochs", &total, "--metrics", "m.jsonl"])
+        .output()
+        .unwrap();
+    assert!(resumed.status.success(), "{resumed:?}");
+    assert_eq!(
+        lines("m.jsonl"),
+        trainer.epoch + 2,
+        "the resumed run keeps the earlier lines"
+    );
+}
+
+/// A run that fails leaves an existing --metrics file as it was.
+#[test]
+fn a_failed_run_keeps_the_old_metrics_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let metrics = dir.path().join("m.jsonl");
+    std::fs::write(&metrics, "OLD\n").unwrap();
+    backprop()
+        .args([
+            "train",
+            "--quiet",
+            "--layers",
+            "784,10",
+            "--epochs",
+            "2",
+            "--cost",
+            "cross-entropy", // N(0,1) saturates the outputs: ln 0 diverges in epoch 1
+        ])
+        .arg("--metrics")
+        .arg(&metrics)
+        .assert()
+        .failure();
+    assert_eq!(std::fs::read_to_string(&metrics).unwrap(), "OLD\n");
+}
+
 #[test]
 fn early_stopping_uses_a_validation_split_from_the_training_data() {
     let text = succeeds(backprop().args([
@@ -162,6 +262,34 @@ fn early_stopping_without_validation_holds_out_ten_percent() {
 #[test]
 fn bad_improvement_flags_are_refused() {
     fails(&["train", "--dropout", "1"], 2, "--dropout");
+    fails(
+        &["train", "--beta1", "0.5"],
+        2,
+        "--beta1 apply to --optimizer adam, not sgd",
+    );
+    fails(
+        &["train", "--optimizer", "momentum", "--epsilon", "1e-7"],
+        2,
+        "--epsilon",
+    );
+    fails(&["train", "--beta1", "-0.5"], 2, "[0, 1)");
+    fails(&["train", "--batch-size", "-1"], 2, "--batch-size");
+    fails(
+        &["train", "--optimizer", "adam", "--epsilon", "1e-46"],
+        2,
+        "1e-30",
+    );
+    fails(
+        &[
+            "train",
+            "--layers",
+            "784,1",
+            "--output-activation",
+            "softmax",
+        ],
+        2,
+        "at least 2 neurons",
+    );
     fails(&["train", "--momentum", "1.5"], 2, "--momentum");
     fails(&["train", "--lambda", "-1"], 2, "--lambda");
     fails(

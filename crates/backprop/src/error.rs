@@ -47,7 +47,7 @@ pub enum Error {
         source: std::io::Error,
     },
     /// The cost became NaN or infinite during training.
-    #[error("training diverged in epoch {epoch}: the cost became {cost}; try a smaller learning rate than η = {eta}")]
+    #[error("training diverged in epoch {epoch}: the cost became {cost}; try a smaller learning rate than η = {eta:?}, or the scaled initialisation (saturated outputs make the logarithmic costs infinite)")]
     Diverged {
         /// The epoch (1-based) in which it happened.
         epoch: usize,

@@ -246,6 +246,17 @@ fn all_pairs(args: &GradcheckArgs) -> CliResult<()> {
     );
     let (mut pairs, mut failed, mut rows) = (0, 0, Vec::new());
     for (hidden, output, cost) in Architecture::combinations() {
+        if let Some(sizes) = &args.net.layers {
+            let arch = Architecture {
+                sizes: sizes.0.clone(),
+                hidden,
+                output,
+                cost,
+            };
+            if arch.validate().is_err() {
+                continue; // e.g. softmax on a single output neuron
+            }
+        }
         let mut one = args.clone();
         one.all_pairs = false;
         (one.net.activation, one.net.output_activation, one.net.cost) = (hidden, output, cost);

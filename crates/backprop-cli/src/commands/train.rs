@@ -12,7 +12,6 @@ use backprop::{
 };
 use indicatif::{ProgressBar, ProgressStyle};
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::ops::ControlFlow;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -20,7 +19,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 /// The progress bar, the epoch lines, the metrics file and the plot, fed by the training loop.
 struct Reporter {
     bar: ProgressBar,
-    metrics: Option<(std::path::PathBuf, std::fs::File)>,
+    /// `--metrics`: the file and its lines so far (the whole file is rewritten atomically after
+    /// each epoch, so a failed run leaves the old file as it was).
+    metrics: Option<(std::path::PathBuf, String)>,
     metrics_error: Option<CliError>,
     /// `--plot`: where to draw the curves, redrawn after every epoch.
     plot: Option<(std::path::PathBuf, TrainingCurves)>,
@@ -30,14 +31,15 @@ struct Reporter {
 impl Reporter {
     /// The progress bar, and the `--metrics` file (created now) and `--plot` curves if asked for.
     fn new(args: &TrainArgs, trainer: &Trainer, data: &str) -> CliResult<Self> {
-        let metrics = match &args.metrics {
-            Some(path) => Some((
-                path.clone(),
-                std::fs::File::create(path)
-                    .map_err(|e| CliError::failure(format!("--metrics {}: {e}", path.display())))?,
-            )),
-            None => None,
-        };
+        // A resumed run continues the lines and the curves of the epochs already done.
+        let metrics = args.metrics.as_ref().map(|path| {
+            let lines: String = trainer
+                .reports
+                .iter()
+                .map(|r| format!("{}\n", r.metrics()))
+                .collect();
+            (path.clone(), lines)
+        });
         let bar = if args.quiet {
             ProgressBar::hidden()
         } else {
@@ -52,7 +54,7 @@ impl Reporter {
         let plot = args.plot.as_ref().map(|path| {
             let curves = TrainingCurves {
                 epochs: settings.epochs,
-                points: Vec::new(),
+                points: trainer.reports.iter().filter_map(point).collect(),
                 subtitle: format!(
                     "Training {arch} on {data}: mini-batch {}, η = {}, seed {}",
                     settings.batch_size, settings.eta, settings.seed
@@ -102,34 +104,54 @@ impl Observer for Reporter {
                 r.train_seconds
             );
         }
-        if let Some((path, file)) = &mut self.metrics {
-            let line = r.metrics();
-            if let Err(e) = writeln!(file, "{line}").and_then(|_| file.flush()) {
-                self.metrics_error = Some(CliError::failure(format!("{}: {e}", path.display())));
+        if let Some((path, lines)) = &mut self.metrics {
+            lines.push_str(&format!("{}\n", r.metrics()));
+            if let Err(e) = backprop::io::file::write_atomically(path, lines.as_bytes()) {
+                self.metrics_error = Some(CliError::failure(format!("--metrics {e}")));
                 return ControlFlow::Break(());
             }
         }
         if let Some((path, curves)) = &mut self.plot {
-            curves.points.push(EpochPoint {
-                epoch: r.epoch,
-                train_cost: r.train_cost,
-                test_cost: t.cost,
-                test_accuracy: t.accuracy(),
-            });
+            curves.points.extend(point(r));
             if let Err(e) = plot::save(curves, path) {
                 self.metrics_error = Some(e);
                 return ControlFlow::Break(());
             }
         }
+        // Ctrl-C during the last mini-batch of an epoch (or an epoch of one mini-batch) stops here.
+        if INTERRUPTED.load(Ordering::SeqCst) {
+            return ControlFlow::Break(());
+        }
         ControlFlow::Continue(())
     }
+}
+
+/// The point of an epoch on the `--plot` curves (every epoch of `train` has test data).
+fn point(r: &EpochReport) -> Option<EpochPoint> {
+    r.test.as_ref().map(|t| EpochPoint {
+        epoch: r.epoch,
+        train_cost: r.train_cost,
+        test_cost: t.cost,
+        test_accuracy: t.accuracy(),
+    })
 }
 
 /// Set by Ctrl-C: training stops after the current mini-batch and writes its checkpoint.
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
-/// Where an interrupted run without `--checkpoint` saves itself.
-const DEFAULT_CHECKPOINT: &str = "backprop-checkpoint.safetensors";
+/// Where an interrupted run without `--checkpoint` saves itself: `backprop-checkpoint.safetensors`
+/// in the current directory, or `backprop-checkpoint-2.safetensors`, … if that exists (an
+/// existing file is never replaced).
+fn default_checkpoint() -> std::path::PathBuf {
+    (1..)
+        .map(|k| match k {
+            1 => "backprop-checkpoint.safetensors".into(),
+            k => format!("backprop-checkpoint-{k}.safetensors"),
+        })
+        .map(std::path::PathBuf::from)
+        .find(|p| std::fs::symlink_metadata(p).is_err())
+        .expect("some name is free")
+}
 
 /// The update rule the flags ask for; contradicting flags are refused.
 fn optimizer(args: &TrainArgs) -> CliResult<Optimizer> {
@@ -149,6 +171,17 @@ fn optimizer(args: &TrainArgs) -> CliResult<Optimizer> {
     if momentum_given && !matches!(rule, Rule::Momentum | Rule::Nesterov) {
         return Err(CliError::input(format!(
             "--momentum applies to --optimizer momentum or nesterov, not {}",
+            rule.name()
+        )));
+    }
+    let adam_flags: Vec<&str> = ["--beta1", "--beta2", "--epsilon"]
+        .into_iter()
+        .filter(|flag| args.given.iter().any(|f| f == flag))
+        .collect();
+    if !adam_flags.is_empty() && rule != Rule::Adam {
+        return Err(CliError::input(format!(
+            "{} apply to --optimizer adam, not {}",
+            adam_flags.join(", "),
             rule.name()
         )));
     }
@@ -252,9 +285,16 @@ fn resume(
         scale: data["scale"].as_f64(),
         test_fraction: data["test_fraction"].as_f64().unwrap_or(0.2),
     };
-    let validation = data["validation"]
-        .as_u64()
-        .map(|k| Validation::Count(k as usize));
+    let validation = match &data["validation"] {
+        serde_json::Value::Null => None,
+        v => match v.as_u64() {
+            Some(k) if k > 0 => Some(Validation::Count(usize::try_from(k).unwrap_or(usize::MAX))),
+            _ => return Err(bad("data")),
+        },
+    };
+    if !(data_args.test_fraction > 0.0 && data_args.test_fraction < 1.0) {
+        return Err(bad("data"));
+    }
     if args.given.iter().any(|f| f == "--epochs") {
         let epochs = args.epochs;
         trainer.settings.epochs = usize::try_from(epochs).unwrap_or(usize::MAX);
@@ -315,7 +355,7 @@ fn hold_out(
     };
     let k = v.of(train.len());
     if k == 0 || k >= train.len() {
-        return Err(CliError::input(format!("--validation takes {k} of the {} training examples: nothing would be left to train on, or to validate", train.len())));
+        return Err(CliError::input(format!("the validation split (--validation, or 10% for --early-stop and halve-on-plateau) takes {k} of the {} training examples: nothing would be left to train on, or to validate", train.len())));
     }
     let (rest, held) = train.split_at(train.len() - k);
     Ok((rest, Some(held)))
@@ -372,7 +412,7 @@ pub fn run(args: &TrainArgs) -> CliResult<()> {
         return Err(e);
     }
     if outcome == Outcome::Interrupted {
-        let path = checkpoint_path.unwrap_or_else(|| DEFAULT_CHECKPOINT.into());
+        let path = checkpoint_path.unwrap_or_else(default_checkpoint);
         checkpoint::save(&trainer, &path, &extra)?;
         return Err(interrupted(args, &trainer, &path));
     }

@@ -52,12 +52,12 @@ enum Target {
 }
 
 #[cfg(unix)]
-fn is_char_device(m: &Metadata) -> bool {
+pub(crate) fn is_char_device(m: &Metadata) -> bool {
     use std::os::unix::fs::FileTypeExt;
     m.file_type().is_char_device()
 }
 #[cfg(not(unix))]
-fn is_char_device(_: &Metadata) -> bool {
+pub(crate) fn is_char_device(_: &Metadata) -> bool {
     false
 }
 

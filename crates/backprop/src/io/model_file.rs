@@ -153,6 +153,11 @@ const MAX_HEADER_BYTES: u64 = 100_000_000;
 pub fn read_file(path: &Path) -> Result<Vec<u8>> {
     use std::io::Read;
     let bad = |m: String| Error::model(path, m);
+    // A named pipe would block the open until something writes to it.
+    let kind = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    if !kind.is_file() && !crate::io::file::is_char_device(&kind) {
+        return Err(bad("not a regular file".into()));
+    }
     let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
     let mut bytes = Vec::new();
     (&mut file)

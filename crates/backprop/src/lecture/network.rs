@@ -74,6 +74,11 @@ impl Architecture {
                 l + 1
             )));
         }
+        if self.output == Activation::Softmax && self.sizes[self.sizes.len() - 1] < 2 {
+            return Err(Error::InvalidNetwork(
+                "a softmax output needs at least 2 neurons (with 1 it is always 1)".into(),
+            ));
+        }
         if !self.hidden.is_elementwise() && self.sizes.len() > 2 {
             return Err(Error::InvalidNetwork(
                 "softmax is an output activation; hidden layers need an elementwise one".into(),

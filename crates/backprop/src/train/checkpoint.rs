@@ -63,6 +63,55 @@ struct State {
 }
 
 impl State {
+    /// Refuses a state no run can have reached (a hand-edited or damaged file).
+    fn check(&self) -> std::result::Result<(), String> {
+        let bad = |m: String| Err(format!("state: {m}"));
+        if !(self.eta.is_finite() && self.eta > 0.0) {
+            return bad(format!(
+                "η = {} (0 means training stopped: halve-on-plateau fell below η₀/128; nothing is left to resume)",
+                self.eta
+            ));
+        }
+        if self.reports.len() != self.epoch {
+            return bad(format!(
+                "{} epochs are done but {} reports are stored",
+                self.epoch,
+                self.reports.len()
+            ));
+        }
+        let seconds_ok = |s: f64| s.is_finite() && s >= 0.0;
+        if !(self.partial_cost.is_finite() && seconds_ok(self.partial_seconds)) {
+            return bad("the partial cost and seconds must be finite (seconds ≥ 0)".into());
+        }
+        if self.step > 1 << 53 {
+            return bad(format!("step {} is beyond any run", self.step));
+        }
+        for (i, r) in self.reports.iter().enumerate() {
+            let counts_ok = [&r.test, &r.validation]
+                .into_iter()
+                .flatten()
+                .all(|e| e.correct <= e.total && e.cost.is_finite());
+            if r.epoch != i + 1
+                || !counts_ok
+                || !r.train_cost.is_finite()
+                || !seconds_ok(r.train_seconds)
+            {
+                return bad(format!(
+                    "report {} is not a report of epoch {}",
+                    i + 1,
+                    i + 1
+                ));
+            }
+        }
+        match (self.best_epoch, self.best_accuracy) {
+            (None, None) => Ok(()),
+            (Some(e), Some(a)) if (1..=self.epoch).contains(&e) && (0.0..=1.0).contains(&a) => {
+                Ok(())
+            }
+            (e, a) => bad(format!("best epoch {e:?} with accuracy {a:?}")),
+        }
+    }
+
     fn of(trainer: &Trainer<f32>) -> Self {
         State {
             epoch: trainer.epoch,
@@ -146,6 +195,7 @@ fn from_bytes(
             state.epoch, trainer.settings.epochs
         ));
     }
+    state.check()?;
     trainer.optimizer_state.step = state.step;
     trainer.epoch = state.epoch;
     trainer.batch = state.batch;

@@ -78,6 +78,8 @@ impl Optimizer {
     pub const DEFAULT_BETA2: f64 = 0.999;
     /// Adam's usual ε.
     pub const DEFAULT_EPSILON: f64 = 1e-8;
+    /// The smallest ε accepted: below it ε rounds to 0 in f32 and the update divides by zero.
+    pub const MIN_EPSILON: f64 = 1e-30;
 
     /// Adam with its usual constants.
     pub fn adam() -> Self {

@@ -78,6 +78,9 @@ impl TrainSettings {
         if self.epochs == 0 {
             return bad("the number of epochs must be at least 1".into());
         }
+        if self.early_stop == Some(0) {
+            return bad("early stopping needs a patience of at least 1 epoch".into());
+        }
         if self.batch_size == 0 {
             return bad("the mini-batch size must be at least 1".into());
         }
@@ -112,11 +115,11 @@ impl TrainSettings {
                 epsilon,
             } if !((0.0..1.0).contains(&beta1)
                 && (0.0..1.0).contains(&beta2)
-                && epsilon > 0.0
+                && epsilon >= Optimizer::MIN_EPSILON
                 && epsilon.is_finite()) =>
             {
                 bad(format!(
-                    "Adam needs 0 ≤ β₁, β₂ < 1 and ε > 0, got {beta1}, {beta2}, {epsilon}"
+                    "Adam needs 0 ≤ β₁, β₂ < 1 and ε ≥ 1e-30, got {beta1}, {beta2}, {epsilon}"
                 ))
             }
             _ => Ok(()),

@@ -146,9 +146,10 @@ impl<F: Float> Trainer<F> {
         let batches = train.len().div_ceil(self.settings.batch_size);
         if self.batch >= batches {
             return Err(Error::InvalidSetting(format!(
-                "the state says {} mini-batches of this epoch are done, but an epoch of {} examples has {batches}",
+                "the state says {} mini-batches of this epoch are done, but an epoch of {} examples has {batches} in all, so at most {} can be done before it ends",
                 self.batch,
-                train.len()
+                train.len(),
+                batches - 1
             )));
         }
         if self.epoch >= self.settings.epochs {
