@@ -39,7 +39,9 @@
 //!
 //! ## Out of scope
 //! Convolutional and recurrent layers, GPUs, automatic differentiation of arbitrary graphs, and
-//! precisions below `f32`. The library trains classifiers; regression targets are not supported.
+//! precisions below `f32`. The library trains classifiers, and regressors through
+//! [`Dataset::from_target_rows`] (identity output and quadratic cost); its evaluation counts
+//! classes, so for regression only the cost means anything.
 
 #![warn(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
@@ -60,7 +62,7 @@ pub use kernel::float::Float;
 pub use kernel::matmul::{
     cpu_features, kernel_in_use, set_kernel, Kernel, KERNEL_ENV, PARALLEL_MIN_FLOP,
 };
-pub use kernel::threads::{parallel, set_threads, threads};
+pub use kernel::threads::{default_threads, parallel, set_threads, threads};
 pub use lecture::activation::Activation;
 pub use lecture::batch::Workspace;
 pub use lecture::cost::Cost;
