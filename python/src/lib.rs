@@ -45,6 +45,8 @@ fn set_threads(n: usize) -> PyResult<()> {
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<network::Network>()?;
+    m.add_class::<network::Data>()?;
+    m.add_class::<network::Trainer>()?;
     m.add_function(wrap_pyfunction!(network::load, m)?)?;
     m.add_function(wrap_pyfunction!(network::_rebuild, m)?)?;
     m.add_function(wrap_pyfunction!(mnist_10k, m)?)?;

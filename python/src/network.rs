@@ -613,3 +613,129 @@ pub fn load(path: PathBuf, dtype: &str) -> PyResult<Network> {
 fn _unused<'py>(py: Python<'py>) -> Bound<'py, PyArray2<f32>> {
     convert::view2(py, Array2::<f32>::zeros((0, 0)).view())
 }
+
+/// Examples converted once for repeated training (the estimators train epoch by epoch):
+/// `Data(X, y, n_outputs)` with class labels `y` (1-dimensional) or target rows (2-dimensional).
+#[pyclass(module = "backprop", frozen, name = "Data")]
+pub struct Data {
+    data: Dataset,
+}
+
+#[pymethods]
+impl Data {
+    #[new]
+    fn new(x: &Bound<'_, PyAny>, y: &Bound<'_, PyAny>, n_outputs: usize) -> PyResult<Self> {
+        Ok(Data { data: convert::dataset(x, y, n_outputs)? })
+    }
+    fn __len__(&self) -> usize {
+        self.data.len()
+    }
+}
+
+/// Training in progress, kept between calls so that momentum and Adam keep their memory:
+/// `Trainer(network, batch_size, eta, seed, **improvements)` takes the same improvements as
+/// `Network.train`; `run(data, epochs=1)` trains that many more epochs and returns their reports.
+#[pyclass(module = "backprop", frozen, name = "Trainer")]
+pub struct Trainer {
+    inner: std::sync::Mutex<(Option<LibTrainer<f32>>, Option<LibTrainer<f64>>)>,
+    threads: usize,
+}
+
+fn run_more<F: Float>(
+    py: Python<'_>,
+    trainer: &mut LibTrainer<F>,
+    data: &Dataset,
+    epochs: usize,
+    threads: usize,
+) -> PyResult<Vec<backprop::EpochReport>> {
+    data.check_fits(&trainer.network).map_err(convert::error)?;
+    let before = trainer.reports.len();
+    trainer.settings.epochs = trainer.epoch + epochs;
+    let saved = trainer.clone();
+    let stop = AtomicBool::new(false);
+    let mut observer = PyObserver { stop: &stop, callback: None, error: None };
+    backprop::set_threads(threads);
+    let outcome = training::detached(py, &stop, || trainer.run(data, None, None, &mut observer));
+    let outcome = match outcome {
+        Ok(Ok(o)) => o,
+        Ok(Err(e)) => {
+            *trainer = saved;
+            return Err(convert::error(e));
+        }
+        Err(e) => {
+            *trainer = saved;
+            return Err(e);
+        }
+    };
+    if outcome == Outcome::Interrupted {
+        *trainer = saved;
+        return Err(PyKeyboardInterrupt::new_err("training interrupted"));
+    }
+    Ok(trainer.reports[before..].to_vec())
+}
+
+#[pymethods]
+impl Trainer {
+    #[new]
+    #[pyo3(signature = (network, batch_size=TrainSettings::DEFAULT_BATCH_SIZE, eta=TrainSettings::DEFAULT_ETA, seed=0, **improvements))]
+    fn new(
+        network: &Network,
+        batch_size: usize,
+        eta: f64,
+        seed: u64,
+        improvements: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Self> {
+        let parsed = training::parse(1, batch_size, eta, seed, improvements)?;
+        if parsed.validation.is_some() {
+            return Err(value_error(
+                "a Trainer runs without a validation split: no early_stop, halve-on-plateau or validation",
+            ));
+        }
+        let pair = match network.get() {
+            Inner::F32(n) => (Some(LibTrainer::new(n, parsed.settings).map_err(convert::error)?), None),
+            Inner::F64(n) => (None, Some(LibTrainer::new(n, parsed.settings).map_err(convert::error)?)),
+        };
+        Ok(Trainer { inner: std::sync::Mutex::new(pair), threads: parsed.threads })
+    }
+
+    /// Trains `epochs` more epochs on `data` (a `Data`); returns their reports. On an error or
+    /// Ctrl-C the trainer is left as it was before the call.
+    #[pyo3(signature = (data, epochs=1))]
+    fn run<'py>(&self, py: Python<'py>, data: &Data, epochs: usize) -> PyResult<Bound<'py, PyList>> {
+        if epochs == 0 {
+            return Err(value_error("the number of epochs must be at least 1"));
+        }
+        let mut guard = self.inner.try_lock().map_err(|_| {
+            pyo3::exceptions::PyRuntimeError::new_err("this Trainer is already training in another thread")
+        })?;
+        let reports = match &mut *guard {
+            (Some(t), _) => run_more(py, t, &data.data, epochs, self.threads)?,
+            (_, Some(t)) => run_more(py, t, &data.data, epochs, self.threads)?,
+            _ => unreachable!("a Trainer holds one network"),
+        };
+        PyList::new(py, reports.iter().map(|r| convert::json::<f64>(py, &r.metrics(), false)).collect::<PyResult<Vec<_>>>()?)
+    }
+
+    /// A copy of the network as trained so far.
+    #[getter]
+    fn network(&self) -> PyResult<Network> {
+        let guard = self.inner.try_lock().map_err(|_| {
+            pyo3::exceptions::PyRuntimeError::new_err("this Trainer is training in another thread")
+        })?;
+        Ok(Network::wrap(match &*guard {
+            (Some(t), _) => Inner::F32(t.network.clone()),
+            (_, Some(t)) => Inner::F64(t.network.clone()),
+            _ => unreachable!("a Trainer holds one network"),
+        }))
+    }
+
+    /// Epochs completed.
+    #[getter]
+    fn epoch(&self) -> usize {
+        match self.inner.try_lock().as_deref() {
+            Ok((Some(t), _)) => t.epoch,
+            Ok((_, Some(t))) => t.epoch,
+            _ => 0,
+        }
+    }
+}
