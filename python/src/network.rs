@@ -231,10 +231,9 @@ fn train_inner<F: Float>(
     if let Some(e) = observer.error.take() {
         return Err(e);
     }
-    match outcome.map_err(convert::error)? {
-        Outcome::Interrupted => Err(PyKeyboardInterrupt::new_err("training interrupted")),
-        Outcome::Finished | Outcome::Stopped => Ok((trainer.network, trainer.reports)),
-    }
+    // Ctrl-C has returned above as KeyboardInterrupt; `Interrupted` here is the callback's False.
+    outcome.map_err(convert::error)?;
+    Ok((trainer.network, trainer.reports))
 }
 
 #[pymethods]
