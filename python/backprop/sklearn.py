@@ -390,9 +390,12 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
             if "convert" in str(e) or "string" in str(e):
                 raise ValueError(f"MLPRegressor needs numeric targets y: {e}") from e
             raise
-        y = np.asarray(y, dtype=np.float64)
+        y = np.asarray(y)
         if y.dtype.kind not in "fiub":
-            raise ValueError("MLPRegressor needs numeric targets y")
+            raise ValueError(
+                f"MLPRegressor needs numeric targets y, got dtype {y.dtype}; for labels use MLPClassifier"
+            )
+        y = y.astype(np.float64)
         self._y_1d = y.ndim == 1
         targets = y.reshape(-1, 1) if y.ndim == 1 else y
         return X, np.ascontiguousarray(targets, dtype=np.float32), y

@@ -46,6 +46,12 @@ pub fn contiguous<'py, T: Element>(
     }
     let np = py.import("numpy")?;
     let raw = np.call_method1("asarray", (obj,))?;
+    let ndim: usize = raw.getattr("ndim")?.extract()?;
+    if ndim == 0 {
+        return Err(value_error(format!(
+            "{name} must be an array, got a 0-dimensional one (a single number): shape []"
+        )));
+    }
     let kind: String = raw.getattr("dtype")?.getattr("kind")?.extract()?;
     if !"biuf".contains(kind.as_str()) {
         return Err(PyTypeError::new_err(format!(
