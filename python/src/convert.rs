@@ -1,5 +1,6 @@
 //! Translation between Python and the library: errors, NumPy arrays, JSON values.
 
+use backprop::io::dataset::SharedFloats;
 use backprop::{Dataset, Error, Float};
 use ndarray::{Array1, Array2, ArrayView2};
 use numpy::{Element, PyArray1, PyArray2, PyArrayDyn, PyArrayMethods, PyUntypedArrayMethods};
@@ -46,17 +47,17 @@ pub fn contiguous<'py, T: Element>(
     }
     let np = py.import("numpy")?;
     let raw = np.call_method1("asarray", (obj,))?;
-    let ndim: usize = raw.getattr("ndim")?.extract()?;
-    if ndim == 0 {
-        return Err(value_error(format!(
-            "{name} must be an array, got a 0-dimensional one (a single number): shape []"
-        )));
-    }
     let kind: String = raw.getattr("dtype")?.getattr("kind")?.extract()?;
     if !"biuf".contains(kind.as_str()) {
         return Err(PyTypeError::new_err(format!(
             "{name} must hold numbers, got an array of dtype {}",
             raw.getattr("dtype")?.str()?
+        )));
+    }
+    let ndim: usize = raw.getattr("ndim")?.extract()?;
+    if ndim == 0 {
+        return Err(value_error(format!(
+            "{name} must be an array, got a 0-dimensional one (a single number): shape []"
         )));
     }
     let array = np.call_method1("ascontiguousarray", (raw, T::get_dtype(py)))?;
@@ -120,10 +121,7 @@ impl AsRef<[f32]> for NumpyFloats {
 
 /// `X` of shape `(N, n)`, N ≥ 1, as the library's shared float inputs (no copy for a float32
 /// C-contiguous array), with `N` and `n`.
-pub fn inputs(
-    obj: &Bound<'_, PyAny>,
-    name: &str,
-) -> PyResult<(Arc<dyn AsRef<[f32]> + Send + Sync>, usize, usize)> {
+pub fn inputs(obj: &Bound<'_, PyAny>, name: &str) -> PyResult<(SharedFloats, usize, usize)> {
     let a = contiguous::<f32>(obj, name)?;
     let shape = check_ndim(&a, name, &[2], "2-dimensional (examples, inputs)")?;
     if shape[0] == 0 || shape[1] == 0 {
@@ -149,12 +147,18 @@ pub fn labels(obj: &Bound<'_, PyAny>, name: &str, n_out: usize) -> PyResult<Vec<
     for &v in readonly.as_slice()? {
         if !(v.is_finite() && v.fract() == 0.0) {
             return Err(value_error(format!(
-                "{name}: labels must be whole numbers 0..{n_out}, got {v}"
+                "{name}: labels must be whole numbers from 0 to {}, got {v}",
+                n_out.saturating_sub(1)
             )));
         }
         if v < 0.0 || v >= n_out as f64 {
+            let shown = if v.abs() < 1e15 {
+                format!("{v}")
+            } else {
+                format!("{v:e}")
+            };
             return Err(value_error(format!(
-                "label {v} is out of range for an output layer of {n_out} neurons"
+                "label {shown} is out of range for an output layer of {n_out} neurons"
             )));
         }
         labels.push(v as usize);

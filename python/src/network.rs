@@ -474,6 +474,7 @@ impl Network {
 
     /// Back-propagation against finite differences of the mean cost over (X, y), in float64:
     /// {"max_relative_error", "layers": [{"l", "weights": stats, "biases": stats}, ...]}.
+    #[allow(clippy::too_many_arguments)]
     #[pyo3(signature = (x, y, step=None, floor=None, max_per_layer=None, seed=0))]
     fn gradient_check<'py>(
         &self,
@@ -624,7 +625,9 @@ pub struct Data {
 impl Data {
     #[new]
     fn new(x: &Bound<'_, PyAny>, y: &Bound<'_, PyAny>, n_outputs: usize) -> PyResult<Self> {
-        Ok(Data { data: convert::dataset(x, y, n_outputs)? })
+        Ok(Data {
+            data: convert::dataset(x, y, n_outputs)?,
+        })
     }
     fn __len__(&self) -> usize {
         self.data.len()
@@ -634,9 +637,15 @@ impl Data {
 /// Training in progress, kept between calls so that momentum and Adam keep their memory:
 /// `Trainer(network, batch_size, eta, seed, **improvements)` takes the same improvements as
 /// `Network.train`; `run(data, epochs=1)` trains that many more epochs and returns their reports.
+/// The library's trainer in the network's float type.
+enum Trainers {
+    F32(LibTrainer<f32>),
+    F64(LibTrainer<f64>),
+}
+
 #[pyclass(module = "backprop", frozen, name = "Trainer")]
 pub struct Trainer {
-    inner: std::sync::Mutex<(Option<LibTrainer<f32>>, Option<LibTrainer<f64>>)>,
+    inner: std::sync::Mutex<Trainers>,
     threads: usize,
 }
 
@@ -652,7 +661,11 @@ fn run_more<F: Float>(
     trainer.settings.epochs = trainer.epoch + epochs;
     let saved = trainer.clone();
     let stop = AtomicBool::new(false);
-    let mut observer = PyObserver { stop: &stop, callback: None, error: None };
+    let mut observer = PyObserver {
+        stop: &stop,
+        callback: None,
+        error: None,
+    };
     backprop::set_threads(threads);
     let outcome = training::detached(py, &stop, || trainer.run(data, None, None, &mut observer));
     let outcome = match outcome {
@@ -691,28 +704,47 @@ impl Trainer {
             ));
         }
         let pair = match network.get() {
-            Inner::F32(n) => (Some(LibTrainer::new(n, parsed.settings).map_err(convert::error)?), None),
-            Inner::F64(n) => (None, Some(LibTrainer::new(n, parsed.settings).map_err(convert::error)?)),
+            Inner::F32(n) => {
+                Trainers::F32(LibTrainer::new(n, parsed.settings).map_err(convert::error)?)
+            }
+            Inner::F64(n) => {
+                Trainers::F64(LibTrainer::new(n, parsed.settings).map_err(convert::error)?)
+            }
         };
-        Ok(Trainer { inner: std::sync::Mutex::new(pair), threads: parsed.threads })
+        Ok(Trainer {
+            inner: std::sync::Mutex::new(pair),
+            threads: parsed.threads,
+        })
     }
 
     /// Trains `epochs` more epochs on `data` (a `Data`); returns their reports. On an error or
     /// Ctrl-C the trainer is left as it was before the call.
     #[pyo3(signature = (data, epochs=1))]
-    fn run<'py>(&self, py: Python<'py>, data: &Data, epochs: usize) -> PyResult<Bound<'py, PyList>> {
+    fn run<'py>(
+        &self,
+        py: Python<'py>,
+        data: &Data,
+        epochs: usize,
+    ) -> PyResult<Bound<'py, PyList>> {
         if epochs == 0 {
             return Err(value_error("the number of epochs must be at least 1"));
         }
         let mut guard = self.inner.try_lock().map_err(|_| {
-            pyo3::exceptions::PyRuntimeError::new_err("this Trainer is already training in another thread")
+            pyo3::exceptions::PyRuntimeError::new_err(
+                "this Trainer is already training in another thread",
+            )
         })?;
         let reports = match &mut *guard {
-            (Some(t), _) => run_more(py, t, &data.data, epochs, self.threads)?,
-            (_, Some(t)) => run_more(py, t, &data.data, epochs, self.threads)?,
-            _ => unreachable!("a Trainer holds one network"),
+            Trainers::F32(t) => run_more(py, t, &data.data, epochs, self.threads)?,
+            Trainers::F64(t) => run_more(py, t, &data.data, epochs, self.threads)?,
         };
-        PyList::new(py, reports.iter().map(|r| convert::json::<f64>(py, &r.metrics(), false)).collect::<PyResult<Vec<_>>>()?)
+        PyList::new(
+            py,
+            reports
+                .iter()
+                .map(|r| convert::json::<f64>(py, &r.metrics(), false))
+                .collect::<PyResult<Vec<_>>>()?,
+        )
     }
 
     /// A copy of the network as trained so far.
@@ -722,9 +754,8 @@ impl Trainer {
             pyo3::exceptions::PyRuntimeError::new_err("this Trainer is training in another thread")
         })?;
         Ok(Network::wrap(match &*guard {
-            (Some(t), _) => Inner::F32(t.network.clone()),
-            (_, Some(t)) => Inner::F64(t.network.clone()),
-            _ => unreachable!("a Trainer holds one network"),
+            Trainers::F32(t) => Inner::F32(t.network.clone()),
+            Trainers::F64(t) => Inner::F64(t.network.clone()),
         }))
     }
 
@@ -732,9 +763,9 @@ impl Trainer {
     #[getter]
     fn epoch(&self) -> usize {
         match self.inner.try_lock().as_deref() {
-            Ok((Some(t), _)) => t.epoch,
-            Ok((_, Some(t))) => t.epoch,
-            _ => 0,
+            Ok(Trainers::F32(t)) => t.epoch,
+            Ok(Trainers::F64(t)) => t.epoch,
+            Err(_) => 0,
         }
     }
 }
