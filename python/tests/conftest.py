@@ -15,3 +15,12 @@ def cli():
         if candidate and pathlib.Path(candidate).is_file():
             return str(candidate)
     pytest.skip("the backprop command-line tool is not built: run `cargo build` first")
+
+
+def pytest_configure(config):
+    # Short fits on purpose: scikit-learn's "not converged" warning says nothing here.
+    try:
+        import sklearn.exceptions  # noqa: F401
+    except ImportError:
+        return
+    config.addinivalue_line("filterwarnings", "ignore::sklearn.exceptions.ConvergenceWarning")
