@@ -2,7 +2,7 @@
 
 use backprop::io::dataset::SharedFloats;
 use backprop::{Dataset, Error, Float};
-use ndarray::{Array1, Array2, ArrayView2};
+use ndarray::{Array1, Array2};
 use numpy::{Element, PyArray1, PyArray2, PyArrayDyn, PyArrayMethods, PyUntypedArrayMethods};
 use pyo3::exceptions::{
     PyFileNotFoundError, PyFloatingPointError, PyIsADirectoryError, PyOSError, PyPermissionError,
@@ -222,13 +222,6 @@ pub fn array1<'py, F: Float + Element>(py: Python<'py>, a: Array1<F>) -> Bound<'
 
 pub fn array2<'py, F: Float + Element>(py: Python<'py>, a: Array2<F>) -> Bound<'py, PyArray2<F>> {
     PyArray2::from_owned_array(py, a)
-}
-
-pub fn view2<'py, F: Float + Element>(
-    py: Python<'py>,
-    a: ArrayView2<'_, F>,
-) -> Bound<'py, PyArray2<F>> {
-    PyArray2::from_owned_array(py, a.to_owned())
 }
 
 /// A JSON value as Python objects: objects → dicts, numbers → int/float, `null` → None; a list

@@ -5,7 +5,6 @@ mod convert;
 mod network;
 mod training;
 
-use numpy::PyArrayMethods;
 use pyo3::prelude::*;
 
 /// (X_train, y_train, X_test, y_test): the embedded 10,000 MNIST digits split 8,000 / 2,000 as the
@@ -26,7 +25,6 @@ fn mnist_10k(py: Python<'_>) -> PyResult<Py<PyAny>> {
     };
     let (a, b) = arrays(&train)?;
     let (c, d) = arrays(&test)?;
-    let _ = numpy::PyArray1::<f32>::zeros(py, 0, false).readonly();
     Ok((a, b, c, d).into_pyobject(py)?.into_any().unbind())
 }
 

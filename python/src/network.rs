@@ -8,7 +8,7 @@ use backprop::{
     Network as Net, Outcome, TrainSettings, Trainer as LibTrainer, Workspace,
 };
 use ndarray::{Array1, Array2};
-use numpy::{Element, PyArray2, PyArrayMethods};
+use numpy::{Element, PyArrayMethods};
 use pyo3::exceptions::PyKeyboardInterrupt;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyTuple};
@@ -606,12 +606,6 @@ pub fn load(path: PathBuf, dtype: &str) -> PyResult<Network> {
     } else {
         Inner::F32(model.network)
     }))
-}
-
-/// A view that keeps PyArray2 in use for the compiler when no method needs it.
-#[allow(dead_code)]
-fn _unused<'py>(py: Python<'py>) -> Bound<'py, PyArray2<f32>> {
-    convert::view2(py, Array2::<f32>::zeros((0, 0)).view())
 }
 
 /// Examples converted once for repeated training (the estimators train epoch by epoch):
