@@ -36,7 +36,7 @@
 //! | [`kernel`] | the float types, the matrix products (one seam, one kernel per instruction set) and the thread pool |
 //! | [`limits`], [`error`] | the size bounds every front applies, and the one error type |
 //!
-//! Each layer uses only those below it: `io` and `train` use `lecture`, `lecture` uses `kernel`.
+//! `lecture` uses only `kernel`; `train` and `io` use `lecture` and each other.
 //!
 //! ## Example: train a tiny network
 //! ```
@@ -54,7 +54,9 @@
 //!
 //! ## Out of scope
 //! Convolutional and recurrent layers, GPUs, automatic differentiation of arbitrary graphs, and
-//! precisions below `f32`. The library trains classifiers; regression targets are not supported.
+//! precisions below `f32`. The library trains classifiers, and regressors through
+//! [`Dataset::from_target_rows`] (identity output and quadratic cost); its evaluation counts
+//! classes, so for regression only the cost means anything.
 
 #![warn(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
@@ -75,7 +77,7 @@ pub use kernel::float::Float;
 pub use kernel::matmul::{
     cpu_features, kernel_in_use, set_kernel, Kernel, KERNEL_ENV, PARALLEL_MIN_FLOP,
 };
-pub use kernel::threads::{parallel, set_threads, threads};
+pub use kernel::threads::{default_threads, parallel, set_threads, threads};
 pub use lecture::activation::Activation;
 pub use lecture::batch::Workspace;
 pub use lecture::cost::Cost;

@@ -38,16 +38,7 @@ pub fn run(args: &EvaluateArgs) -> CliResult<()> {
         plot::save(&map, path)?;
     }
     if args.json {
-        let confusion: Vec<Vec<usize>> =
-            e.confusion.rows().into_iter().map(|r| r.to_vec()).collect();
-        let out = serde_json::json!({
-            "correct": e.correct,
-            "total": e.total,
-            "accuracy": e.accuracy(),
-            "cost": e.cost,
-            "confusion": confusion,
-        });
-        println!("{out}");
+        println!("{}", backprop::io::json::evaluation(&e));
         return Ok(());
     }
     println!("Model: {}", args.model.display());

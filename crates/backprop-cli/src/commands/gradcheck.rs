@@ -124,28 +124,13 @@ fn check(net: &Network<f64>, examples: &[Example], args: &GradcheckArgs) -> CliR
     Ok(gradient_check(net, xs.view(), ys.view(), &options)?)
 }
 
-fn stats_json(s: &ErrorStats) -> serde_json::Value {
-    json!({
-        "checked": s.checked,
-        "max": s.max,
-        "mean": s.mean,
-        "worst": s.worst.as_ref().map(|w| json!({
-            "row": w.row, "col": w.col, "backprop": w.backprop, "numeric": w.numeric,
-        })),
-    })
-}
-
 fn report_json(
     network: &str,
     examples: &[Example],
     check: &GradCheck,
     args: &GradcheckArgs,
 ) -> serde_json::Value {
-    let layers: Vec<_> = check
-        .layers
-        .iter()
-        .map(|c| json!({ "l": c.l, "weights": stats_json(&c.weights), "biases": stats_json(&c.biases) }))
-        .collect();
+    let layers = backprop::io::json::grad_check_layers(check);
     let examples: Vec<_> = examples
         .iter()
         .map(|e| json!({ "example": e.description, "label": e.label }))

@@ -440,11 +440,9 @@ pub fn run(args: &TrainArgs) -> CliResult<()> {
 /// `--threads`, or every core (up to the library's limit); returns the number set.
 fn use_threads(args: &TrainArgs) -> CliResult<usize> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let threads = args
-        .threads
-        .map_or(cores.min(backprop::limits::MAX_THREADS), |t| {
-            usize::try_from(t).unwrap_or(usize::MAX)
-        });
+    let threads = args.threads.map_or(backprop::default_threads(), |t| {
+        usize::try_from(t).unwrap_or(usize::MAX)
+    });
     if let Some(note) = backprop::limits::check_threads(threads, cores)? {
         eprintln!("{note}");
     }

@@ -1,29 +1,86 @@
-//! `Dataset`: inputs and class labels, kept compact in memory.
+//! `Dataset`: inputs and class labels (or real target rows), kept compact in memory.
 
 use crate::error::{Error, Result};
 use crate::kernel::float::Float;
 use crate::lecture::network::Network;
-use crate::lecture::target::{one_hot, one_hot_into};
+use crate::lecture::target::one_hot_into;
 use ndarray::{ArrayViewMut1, ArrayViewMut2};
+use std::sync::Arc;
+
+/// Real inputs owned by someone else (a NumPy array, a memory map), read in place without a copy.
+pub type SharedFloats = Arc<dyn AsRef<[f32]> + Send + Sync>;
 
 /// The inputs of a data set, one example after another.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone)]
 enum Features {
     /// Bytes (pixels), scaled to `[0, 1]` by `1/255` when read: a quarter of the memory of `f32`.
     Bytes(Vec<u8>),
     /// Any real features.
     Floats(Vec<f32>),
+    /// Real features owned elsewhere.
+    Shared(SharedFloats),
 }
 
-/// Examples `(x, k)`: an input `x` of `n_inputs` values and a class label `k < n_classes`.
+impl Features {
+    fn floats(&self) -> Option<&[f32]> {
+        match self {
+            Features::Bytes(_) => None,
+            Features::Floats(v) => Some(v),
+            Features::Shared(v) => Some((**v).as_ref()),
+        }
+    }
+    fn len(&self) -> usize {
+        match self {
+            Features::Bytes(v) => v.len(),
+            other => other.floats().map_or(0, <[f32]>::len),
+        }
+    }
+    /// The values `range`, copied into owned storage of the same kind.
+    fn slice(&self, range: std::ops::Range<usize>) -> Features {
+        match self {
+            Features::Bytes(v) => Features::Bytes(v[range].to_vec()),
+            other => Features::Floats(
+                other
+                    .floats()
+                    .map(|v| v[range].to_vec())
+                    .unwrap_or_default(),
+            ),
+        }
+    }
+}
+
+impl std::fmt::Debug for Features {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Features::Bytes(v) => write!(f, "Bytes({} values)", v.len()),
+            other => write!(f, "Floats({} values)", other.len()),
+        }
+    }
+}
+
+impl PartialEq for Features {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Features::Bytes(a), Features::Bytes(b)) => a == b,
+            (a, b) => a.floats().is_some() && a.floats() == b.floats(),
+        }
+    }
+}
+
+/// Examples `(x, k)`: an input `x` of `n_inputs` values and a class label `k < n_classes`; or,
+/// for regression ([`Dataset::from_target_rows`]), examples `(x, y)` with a real target `y` of
+/// `n_classes` values.
 ///
 /// Labels are stored once, as class numbers; the target `y` of the lecture is the one-hot vector
-/// `y_k = 1`, built where it is needed by [`Dataset::targets_into`]. Out of scope: regression
-/// targets and multi-label data.
+/// `y_k = 1`, built where it is needed by [`Dataset::targets_into`]. A regression data set keeps
+/// its target rows instead, and as labels the index of each row's largest entry (so evaluation
+/// still counts something; only its cost means anything). Out of scope: multi-label data.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Dataset {
     features: Features,
     labels: Vec<usize>,
+    /// Real target rows, `labels.len() · n_classes` values; `None`: the one-hot rows of `labels`.
+    targets: Option<Vec<f32>>,
     n_inputs: usize,
     n_classes: usize,
 }
@@ -50,16 +107,60 @@ impl Dataset {
         Self::checked(Features::Floats(features), n_inputs, labels, n_classes)
     }
 
+    /// A data set of real inputs owned elsewhere (e.g. a NumPy array), read in place:
+    /// `features.len() == labels.len() · n_inputs`.
+    pub fn from_shared_floats(
+        features: SharedFloats,
+        n_inputs: usize,
+        labels: Vec<usize>,
+        n_classes: usize,
+    ) -> Result<Self> {
+        Self::checked(Features::Shared(features), n_inputs, labels, n_classes)
+    }
+
+    /// A regression data set: real inputs and, for each example, a real target row `y` of
+    /// `n_outputs` values (`targets.len() == examples · n_outputs`), every one finite. With an
+    /// identity output and the quadratic cost, training fits `a^(L)` to `y`.
+    pub fn from_target_rows(
+        features: SharedFloats,
+        n_inputs: usize,
+        targets: Vec<f32>,
+        n_outputs: usize,
+    ) -> Result<Self> {
+        if n_outputs == 0 || !targets.len().is_multiple_of(n_outputs) {
+            return Err(Error::Shape(format!(
+                "{} target values do not make rows of {n_outputs}",
+                targets.len()
+            )));
+        }
+        if let Some(i) = targets.iter().position(|v| !v.is_finite()) {
+            return Err(Error::InvalidSetting(format!(
+                "the target of example {} holds a non-finite value ({})",
+                i / n_outputs,
+                targets[i]
+            )));
+        }
+        let labels = targets
+            .chunks(n_outputs)
+            .map(|row| crate::train::evaluate::argmax(ndarray::ArrayView1::from(row)))
+            .collect();
+        let mut data = Self::checked(Features::Shared(features), n_inputs, labels, n_outputs)?;
+        data.targets = Some(targets);
+        Ok(data)
+    }
+
+    /// Whether the targets are real rows (regression) rather than one-hot labels.
+    pub fn has_target_rows(&self) -> bool {
+        self.targets.is_some()
+    }
+
     fn checked(
         features: Features,
         n_inputs: usize,
         labels: Vec<usize>,
         n_classes: usize,
     ) -> Result<Self> {
-        let len = match &features {
-            Features::Bytes(v) => v.len(),
-            Features::Floats(v) => v.len(),
-        };
+        let len = features.len();
         if n_inputs == 0 || len != labels.len() * n_inputs {
             return Err(Error::Shape(format!(
                 "{} labels of {n_inputs} inputs each need {} values, got {len}",
@@ -75,6 +176,7 @@ impl Dataset {
         Ok(Dataset {
             features,
             labels,
+            targets: None,
             n_inputs,
             n_classes,
         })
@@ -105,23 +207,24 @@ impl Dataset {
     pub fn split_at(&self, n: usize) -> (Dataset, Dataset) {
         let n = n.min(self.len());
         let cut = n * self.n_inputs;
-        let part = |features, labels: &[usize]| Dataset {
+        let targets = |range: std::ops::Range<usize>| {
+            let c = self.n_classes;
+            self.targets
+                .as_ref()
+                .map(|t| t[range.start * c..range.end * c].to_vec())
+        };
+        let part = |features, range: std::ops::Range<usize>| Dataset {
             features,
-            labels: labels.to_vec(),
+            labels: self.labels[range.clone()].to_vec(),
+            targets: targets(range),
             n_inputs: self.n_inputs,
             n_classes: self.n_classes,
         };
-        let (head, tail) = match &self.features {
-            Features::Bytes(v) => (
-                Features::Bytes(v[..cut].to_vec()),
-                Features::Bytes(v[cut..].to_vec()),
-            ),
-            Features::Floats(v) => (
-                Features::Floats(v[..cut].to_vec()),
-                Features::Floats(v[cut..].to_vec()),
-            ),
-        };
-        (part(head, &self.labels[..n]), part(tail, &self.labels[n..]))
+        let (head, tail) = (
+            self.features.slice(0..cut),
+            self.features.slice(cut..self.features.len()),
+        );
+        (part(head, 0..n), part(tail, n..self.len()))
     }
 
     /// The examples at `indices`, in that order, as a new data set.
@@ -134,17 +237,28 @@ impl Dataset {
                     .flat_map(|&i| v[i * n..(i + 1) * n].iter().copied())
                     .collect(),
             ),
-            Features::Floats(v) => Features::Floats(
-                indices
-                    .iter()
-                    .flat_map(|&i| v[i * n..(i + 1) * n].iter().copied())
-                    .collect(),
-            ),
+            other => {
+                let v = other.floats().unwrap_or_default();
+                Features::Floats(
+                    indices
+                        .iter()
+                        .flat_map(|&i| v[i * n..(i + 1) * n].iter().copied())
+                        .collect(),
+                )
+            }
         };
         let labels = indices.iter().map(|&i| self.labels[i]).collect();
+        let c = self.n_classes;
+        let targets = self.targets.as_ref().map(|t| {
+            indices
+                .iter()
+                .flat_map(|&i| t[i * c..(i + 1) * c].iter().copied())
+                .collect()
+        });
         Dataset {
             features,
             labels,
+            targets,
             n_inputs: n,
             n_classes: self.n_classes,
         }
@@ -163,9 +277,9 @@ impl Dataset {
                 .iter_mut()
                 .zip(&v[range.clone()])
                 .for_each(|(o, &b)| *o = pixel(b)),
-            Features::Floats(v) => out
+            other => out
                 .iter_mut()
-                .zip(&v[range.clone()])
+                .zip(&other.floats().unwrap_or_default()[range.clone()])
                 .for_each(|(o, &x)| *o = F::cast(f64::from(x))),
         };
         match out.as_slice_mut() {
@@ -185,9 +299,11 @@ impl Dataset {
         x
     }
 
-    /// The one-hot target `y` of example `i` (length `n_classes`).
+    /// The target `y` of example `i` (length `n_classes`): one-hot, or its target row.
     pub fn target<F: Float>(&self, i: usize) -> ndarray::Array1<F> {
-        one_hot(self.labels[i], self.n_classes)
+        let mut y = ndarray::Array2::zeros((1, self.n_classes));
+        self.targets_into(&[i], y.view_mut());
+        y.row(0).to_owned()
     }
 
     /// Row `r` of `out` ← input `indices[r]`: a mini-batch `X` of shape `(indices.len(), n_inputs)`.
@@ -220,8 +336,18 @@ impl Dataset {
         let _ = indices;
     }
 
-    /// Row `r` of `out` ← the one-hot target of `indices[r]`: `Y` of shape `(indices.len(), n_classes)`.
+    /// Row `r` of `out` ← the target of `indices[r]` (one-hot, or its target row): `Y` of shape
+    /// `(indices.len(), n_classes)`.
     pub fn targets_into<F: Float>(&self, indices: &[usize], mut out: ArrayViewMut2<'_, F>) {
+        if let Some(t) = &self.targets {
+            let c = self.n_classes;
+            for (&i, mut row) in indices.iter().zip(out.rows_mut()) {
+                row.iter_mut()
+                    .zip(&t[i * c..(i + 1) * c])
+                    .for_each(|(o, &v)| *o = F::cast(f64::from(v)));
+            }
+            return;
+        }
         for (&i, row) in indices.iter().zip(out.rows_mut()) {
             one_hot_into(self.labels[i], row);
         }
@@ -246,6 +372,12 @@ impl Dataset {
                 self.n_inputs
             )));
         }
+        if self.targets.is_some() && self.n_classes != n_out {
+            return Err(Error::Shape(format!(
+                "the targets have {} values per example but the output layer has {n_out} neurons",
+                self.n_classes
+            )));
+        }
         if let Some(k) = self.labels.iter().max().filter(|&&k| k >= n_out) {
             return Err(Error::Shape(format!(
                 "label {k} is out of range for an output layer of {n_out} neurons"
@@ -262,4 +394,42 @@ impl Dataset {
 #[inline(always)]
 fn pixel<F: Float>(v: u8) -> F {
     F::cast(f64::from(v)) / F::cast(255.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn target_rows_are_kept_through_split_and_select() {
+        let x: SharedFloats = Arc::new(vec![0.0f32, 1.0, 2.0, 3.0, 4.0, 5.0]);
+        let d = Dataset::from_target_rows(x, 2, vec![0.5, -1.0, 2.0, 3.0, -4.0, 9.0], 2).unwrap();
+        assert!(d.has_target_rows());
+        assert_eq!(d.labels(), &[0, 1, 1]);
+        assert_eq!(d.target::<f64>(1).to_vec(), vec![2.0, 3.0]);
+        let (a, b) = d.split_at(1);
+        assert_eq!(a.target::<f32>(0).to_vec(), vec![0.5, -1.0]);
+        assert_eq!(b.input::<f32>(1).to_vec(), vec![4.0, 5.0]);
+        assert_eq!(b.target::<f32>(1).to_vec(), vec![-4.0, 9.0]);
+        let s = d.select(&[2, 0]);
+        assert_eq!(s.target::<f32>(0).to_vec(), vec![-4.0, 9.0]);
+        assert_eq!(s.input::<f32>(1).to_vec(), vec![0.0, 1.0]);
+        let net = Network::<f32>::new(&[2, 3]).unwrap();
+        assert!(d
+            .check_fits(&net)
+            .unwrap_err()
+            .to_string()
+            .contains("2 values per example"));
+        let bad = Dataset::from_target_rows(Arc::new(vec![0.0f32; 2]), 2, vec![f32::NAN], 1);
+        assert!(bad.unwrap_err().to_string().contains("non-finite"));
+    }
+
+    #[test]
+    fn shared_floats_read_like_owned_ones() {
+        let v = vec![0.25f32, 0.5, 0.75, 1.0];
+        let owned = Dataset::from_floats(v.clone(), 2, vec![0, 1], 2).unwrap();
+        let shared = Dataset::from_shared_floats(Arc::new(v), 2, vec![0, 1], 2).unwrap();
+        assert_eq!(owned, shared);
+        assert_eq!(shared.input::<f64>(1).to_vec(), vec![0.75, 1.0]);
+    }
 }

@@ -10,5 +10,6 @@ pub mod dataset;
 pub mod embedded;
 pub mod file;
 pub mod idx;
+pub mod json;
 pub mod model_file;
 pub mod onnx;

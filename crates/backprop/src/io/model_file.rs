@@ -155,6 +155,9 @@ pub fn read_file(path: &Path) -> Result<Vec<u8>> {
     let bad = |m: String| Error::model(path, m);
     // A named pipe would block the open until something writes to it.
     let kind = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    if kind.is_dir() {
+        return Err(Error::io(path, std::io::ErrorKind::IsADirectory.into()));
+    }
     if !kind.is_file() && !crate::io::file::is_char_device(&kind) {
         return Err(bad("not a regular file".into()));
     }

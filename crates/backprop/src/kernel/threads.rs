@@ -38,6 +38,13 @@ pub fn set_threads(n: usize) {
     }
 }
 
+/// The number of threads the fronts use unless told otherwise: one per core the system offers,
+/// at most [`MAX_THREADS`](crate::limits::MAX_THREADS).
+pub fn default_threads() -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    cores.min(crate::limits::MAX_THREADS)
+}
+
 /// The number of threads the matrix path may use (see [`set_threads`]).
 pub fn threads() -> usize {
     THREADS.load(Ordering::Relaxed)

@@ -76,7 +76,7 @@ impl Architecture {
         }
         if self.output == Activation::Softmax && self.sizes[self.sizes.len() - 1] < 2 {
             return Err(Error::InvalidNetwork(
-                "a softmax output needs at least 2 neurons (with 1 it is always 1)".into(),
+                "a softmax output needs at least 2 neurons: with one class it is always 1".into(),
             ));
         }
         if !self.hidden.is_elementwise() && self.sizes.len() > 2 {

@@ -1,0 +1,765 @@
+//! `backprop.Network`: the lecture's network in `float32` or `float64`.
+
+use crate::convert::{self, array1, array2, value_error};
+use crate::training::{self, PyObserver};
+use backprop::io::model_file;
+use backprop::{
+    gradient_check, Activation, Architecture, Cost, Dataset, Float, GradCheckOptions, Init,
+    Network as Net, Outcome, TrainSettings, Trainer as LibTrainer, Workspace,
+};
+use ndarray::{Array1, Array2};
+use numpy::{Element, PyArrayMethods};
+use pyo3::exceptions::PyKeyboardInterrupt;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList, PyTuple};
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::sync::RwLock;
+
+/// The network in the float type chosen by `dtype`.
+#[derive(Clone)]
+pub enum Inner {
+    F32(Net<f32>),
+    F64(Net<f64>),
+}
+
+/// Runs `$body` with `$n` bound to the network, whatever its float type `$F`.
+macro_rules! with {
+    ($inner:expr, $n:ident, $F:ident => $body:expr) => {
+        match $inner {
+            Inner::F32($n) => {
+                #[allow(dead_code)]
+                type $F = f32;
+                $body
+            }
+            Inner::F64($n) => {
+                #[allow(dead_code)]
+                type $F = f64;
+                $body
+            }
+        }
+    };
+}
+
+impl Inner {
+    pub fn dtype(&self) -> &'static str {
+        match self {
+            Inner::F32(_) => "float32",
+            Inner::F64(_) => "float64",
+        }
+    }
+    pub fn architecture(&self) -> Architecture {
+        with!(self, n, F => n.architecture().clone())
+    }
+}
+
+fn activation(name: &str, what: &str) -> PyResult<Activation> {
+    Activation::from_name(name).ok_or_else(|| {
+        value_error(format!(
+            "unknown {what} `{name}`; expected one of {}",
+            Activation::ALL.map(Activation::name).join(", ")
+        ))
+    })
+}
+
+fn cost(name: &str) -> PyResult<Cost> {
+    Cost::from_name(name).ok_or_else(|| {
+        value_error(format!(
+            "unknown cost `{name}`; expected one of {}",
+            Cost::ALL.map(Cost::name).join(", ")
+        ))
+    })
+}
+
+pub fn check_dtype(dtype: &str) -> PyResult<()> {
+    match dtype {
+        "float32" | "float64" => Ok(()),
+        other => Err(value_error(format!(
+            "unknown dtype `{other}`; expected float32 or float64"
+        ))),
+    }
+}
+
+/// A fully connected network numbered as in the lecture: layers 1..L, layer 1 the input,
+/// `W^(l)` of shape `(n_l, n_(l-1))` and `b^(l)` of shape `(n_l,)` for l = 2..L.
+///
+/// >>> net = backprop.Network([784, 30, 10])           # sigmoid, quadratic cost, float32
+/// >>> net.weights[0].shape                              # W^(2)
+/// (30, 784)
+#[pyclass(module = "backprop", frozen, name = "Network")]
+pub struct Network {
+    pub inner: RwLock<Inner>,
+}
+
+impl Network {
+    pub fn get(&self) -> Inner {
+        self.inner.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+    pub fn set(&self, inner: Inner) {
+        *self.inner.write().unwrap_or_else(|e| e.into_inner()) = inner;
+    }
+    pub fn wrap(inner: Inner) -> Network {
+        Network {
+            inner: RwLock::new(inner),
+        }
+    }
+}
+
+fn weights_of<'py, F: Float + Element>(
+    py: Python<'py>,
+    net: &Net<F>,
+) -> PyResult<Bound<'py, PyList>> {
+    PyList::new(
+        py,
+        (2..=net.num_layers()).map(|l| array2(py, net.weights(l).clone())),
+    )
+}
+
+fn biases_of<'py, F: Float + Element>(
+    py: Python<'py>,
+    net: &Net<F>,
+) -> PyResult<Bound<'py, PyList>> {
+    PyList::new(
+        py,
+        (2..=net.num_layers()).map(|l| array1(py, net.biases(l).clone())),
+    )
+}
+
+/// The network with `weights` (or `biases`) replaced by the given arrays, shapes checked.
+fn replaced<F: Float + Element>(
+    net: &Net<F>,
+    weights: Option<&Bound<'_, PyAny>>,
+    biases: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Net<F>> {
+    fn list<'py>(obj: &Bound<'py, PyAny>, name: &str) -> PyResult<Vec<Bound<'py, PyAny>>> {
+        obj.try_iter()
+            .map_err(|_| {
+                pyo3::exceptions::PyTypeError::new_err(format!(
+                    "{name} must be a list of arrays, one per layer 2..L"
+                ))
+            })?
+            .collect()
+    }
+    let w = match weights {
+        Some(obj) => list(obj, "weights")?
+            .iter()
+            .enumerate()
+            .map(|(i, a)| convert::matrix::<F>(a, &format!("weights[{i}] (W^({}))", i + 2)))
+            .collect::<PyResult<Vec<Array2<F>>>>()?,
+        None => net.all_weights().values().to_vec(),
+    };
+    let b = match biases {
+        Some(obj) => list(obj, "biases")?
+            .iter()
+            .enumerate()
+            .map(|(i, a)| convert::vector::<F>(a, &format!("biases[{i}] (b^({}))", i + 2)))
+            .collect::<PyResult<Vec<Array1<F>>>>()?,
+        None => net.all_biases().values().to_vec(),
+    };
+    Net::from_parameters(net.architecture().clone(), w, b).map_err(convert::error)
+}
+
+/// `a^(L)` for each row of `x` by the matrix path, 256 rows at a time.
+fn feedforward_rows<F: Float>(net: &Net<F>, x: ndarray::ArrayView2<'_, F>) -> Array2<F> {
+    let rows = x.nrows();
+    let mut out = Array2::zeros((rows, net.output_size()));
+    let chunk = 256.min(rows).max(1);
+    let mut ws = Workspace::new(net, chunk);
+    backprop::parallel(|| {
+        for start in (0..rows).step_by(chunk) {
+            let end = (start + chunk).min(rows);
+            ws.set_batch_size(end - start);
+            ws.inputs_mut()
+                .assign(&x.slice(ndarray::s![start..end, ..]));
+            net.forward_batch(&mut ws);
+            out.slice_mut(ndarray::s![start..end, ..])
+                .assign(&ws.output());
+        }
+    });
+    out
+}
+
+/// A label (an integer) or a target vector `y` of length `n_L` in `F`.
+fn target<F: Float + Element>(y: &Bound<'_, PyAny>, n_out: usize) -> PyResult<Array1<F>> {
+    let ndim: usize = y
+        .py()
+        .import("numpy")?
+        .call_method1("ndim", (y,))?
+        .extract()?;
+    if ndim == 0 {
+        let label = convert::labels(
+            &y.py().import("numpy")?.call_method1("atleast_1d", (y,))?,
+            "y",
+            n_out,
+        )?[0];
+        let mut t = Array1::zeros(n_out);
+        t[label] = F::one();
+        return Ok(t);
+    }
+    let t = convert::vector::<F>(y, "y")?;
+    if t.len() != n_out {
+        return Err(value_error(format!(
+            "the target has {} values but the output layer has {n_out} neurons",
+            t.len()
+        )));
+    }
+    Ok(t)
+}
+
+/// Trains `inner` (a copy; the caller stores the result) and returns the reports.
+#[allow(clippy::too_many_arguments)]
+fn train_inner<F: Float>(
+    py: Python<'_>,
+    net: Net<F>,
+    train: Dataset,
+    test: Option<Dataset>,
+    parsed: training::Parsed,
+    callback: Option<Py<PyAny>>,
+) -> PyResult<(Net<F>, Vec<backprop::EpochReport>)> {
+    let (train, validation) = training::hold_out(train, parsed.validation)?;
+    let mut trainer = LibTrainer::new(net, parsed.settings).map_err(convert::error)?;
+    let stop = AtomicBool::new(false);
+    let mut observer = PyObserver {
+        stop: &stop,
+        callback,
+        error: None,
+    };
+    backprop::set_threads(parsed.threads);
+    let outcome = training::detached(py, &stop, || {
+        trainer.run(&train, validation.as_ref(), test.as_ref(), &mut observer)
+    })?;
+    if let Some(e) = observer.error.take() {
+        return Err(e);
+    }
+    // Ctrl-C has returned above as KeyboardInterrupt; `Interrupted` here is the callback's False.
+    outcome.map_err(convert::error)?;
+    Ok((trainer.network, trainer.reports))
+}
+
+#[pymethods]
+impl Network {
+    /// Network(sizes, activation="sigmoid", output_activation=None, cost="quadratic",
+    /// init="standard", seed=0, dtype="float32")
+    ///
+    /// `sizes` = [n_1, ..., n_L], input first. `activation` is σ of the hidden layers,
+    /// `output_activation` σ of layer L (default: the same as `activation`; softmax only
+    /// there). `init` is "standard" (N(0, 1)) or "scaled" (N(0, 1/n_in)).
+    #[new]
+    #[pyo3(signature = (sizes, activation="sigmoid", output_activation=None, cost="quadratic", init="standard", seed=0, dtype="float32"))]
+    fn new(
+        sizes: Vec<usize>,
+        activation: &str,
+        output_activation: Option<&str>,
+        cost: &str,
+        init: &str,
+        seed: u64,
+        dtype: &str,
+    ) -> PyResult<Self> {
+        check_dtype(dtype)?;
+        let hidden = self::activation(activation, "activation")?;
+        let output =
+            self::activation(output_activation.unwrap_or(activation), "output activation")?;
+        let init = Init::from_name(init).ok_or_else(|| {
+            value_error(format!(
+                "unknown init `{init}`; expected one of {}",
+                Init::ALL.map(Init::name).join(", ")
+            ))
+        })?;
+        let builder = Net::builder(&sizes)
+            .hidden(hidden)
+            .output(output)
+            .cost(self::cost(cost)?)
+            .init(init)
+            .seed(seed);
+        let inner = if dtype == "float64" {
+            Inner::F64(builder.build().map_err(convert::error)?)
+        } else {
+            Inner::F32(builder.build().map_err(convert::error)?)
+        };
+        Ok(Network::wrap(inner))
+    }
+
+    /// [n_1, ..., n_L].
+    #[getter]
+    fn sizes(&self) -> Vec<usize> {
+        self.get().architecture().sizes
+    }
+    /// "float32" or "float64".
+    #[getter]
+    fn dtype(&self) -> &'static str {
+        self.get().dtype()
+    }
+    /// σ of the hidden layers.
+    #[getter]
+    fn activation(&self) -> &'static str {
+        self.get().architecture().hidden.name()
+    }
+    /// σ of the output layer.
+    #[getter]
+    fn output_activation(&self) -> &'static str {
+        self.get().architecture().output.name()
+    }
+    /// The cost C.
+    #[getter]
+    fn cost(&self) -> &'static str {
+        self.get().architecture().cost.name()
+    }
+
+    /// [W^(2), ..., W^(L)], W^(l) of shape (n_l, n_(l-1)) (copies; assign a list to change them).
+    #[getter]
+    fn weights<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        with!(&self.get(), n, F => weights_of(py, n))
+    }
+    #[setter]
+    fn set_weights(&self, value: &Bound<'_, PyAny>) -> PyResult<()> {
+        let new = with!(&self.get(), n, F => Inner::from(replaced::<F>(n, Some(value), None)?));
+        self.set(new);
+        Ok(())
+    }
+    /// [b^(2), ..., b^(L)], b^(l) of shape (n_l,) (copies; assign a list to change them).
+    #[getter]
+    fn biases<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        with!(&self.get(), n, F => biases_of(py, n))
+    }
+    #[setter]
+    fn set_biases(&self, value: &Bound<'_, PyAny>) -> PyResult<()> {
+        let new = with!(&self.get(), n, F => Inner::from(replaced::<F>(n, None, Some(value))?));
+        self.set(new);
+        Ok(())
+    }
+
+    /// a^(L) for one input x of shape (n_1,), or for each row of a batch of shape (N, n_1).
+    fn feedforward<'py>(
+        &self,
+        py: Python<'py>,
+        x: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let inner = self.get();
+        with!(&inner, net, F => {
+            let a = convert::contiguous::<F>(x, "x")?;
+            let shape = convert::check_ndim(&a, "x", &[1, 2], "one input (n_1,) or a batch (N, n_1)")?;
+            let n_in = net.sizes()[0];
+            let cols = *shape.last().unwrap_or(&0);
+            if cols != n_in {
+                return Err(value_error(format!(
+                    "the input has {cols} values but the first layer has {n_in} neurons"
+                )));
+            }
+            let values = a.try_readonly()?.as_slice()?.to_vec();
+            convert::check_finite(&values, "x", n_in)?;
+            let rows = if shape.len() == 1 { 1 } else { shape[0] };
+            let x = Array2::from_shape_vec((rows, n_in), values).map_err(|e| value_error(e.to_string()))?;
+            let out = py.detach(|| feedforward_rows(net, x.view()));
+            if shape.len() == 1 {
+                Ok(array1(py, out.row(0).to_owned()).into_any())
+            } else {
+                Ok(array2(py, out).into_any())
+            }
+        })
+    }
+
+    /// (nabla_b, nabla_w): the gradient of C_(x,y) for one example, lists for l = 2..L, as
+    /// Nielsen's `network.py` returns them. `y` is a label or a target vector of length n_L.
+    fn backprop<'py>(
+        &self,
+        py: Python<'py>,
+        x: &Bound<'py, PyAny>,
+        y: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyTuple>> {
+        with!(&self.get(), net, F => {
+            let x = convert::vector::<F>(x, "x")?;
+            let y = target::<F>(y, net.output_size())?;
+            let g = net.backprop(x.view(), y.view()).map_err(convert::error)?;
+            let nabla_b = PyList::new(py, g.nabla_b.values().iter().map(|b| array1(py, b.clone())))?;
+            let nabla_w = PyList::new(py, g.nabla_w.values().iter().map(|w| array2(py, w.clone())))?;
+            PyTuple::new(py, [nabla_b.into_any(), nabla_w.into_any()])
+        })
+    }
+
+    /// The five steps of the lecture on one example, as `backprop trace --json` shows them: a dict
+    /// with `cost`, `label` (None for a target that is not one-hot), `target`, `sizes`,
+    /// `activation`, `output_activation`, `cost_function` and `layers`: [{"l": 1, "a"},
+    /// {"l": 2, "z", "a", "delta", "nabla_b", "nabla_w"}, ...] (the last also `dc_da`), every
+    /// vector and matrix a NumPy array of the network's dtype.
+    fn trace<'py>(
+        &self,
+        py: Python<'py>,
+        x: &Bound<'py, PyAny>,
+        y: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        with!(&self.get(), net, F => {
+            let x = convert::vector::<F>(x, "x")?;
+            let y = target::<F>(y, net.output_size())?;
+            let trace = net.trace(x.view(), y.view()).map_err(convert::error)?;
+            let value = backprop::io::json::trace(net, &trace, backprop::io::json::one_hot_label(&y));
+            convert::json::<F>(py, &value, true)
+        })
+    }
+
+    /// Trains by mini-batch SGD (or the chosen optimizer) and returns one dict per epoch with the
+    /// keys of `backprop train --metrics`. `y` holds labels 0..n_L-1 (or target rows of shape
+    /// (N, n_L)); `test` is an optional (X_test, y_test). `callback(metrics)` is called after
+    /// each epoch; returning False stops training. Improvements, as on the command line:
+    /// lambda (L2; also lambda_), l1, optimizer ("sgd", "momentum", "nesterov", "adam"),
+    /// momentum, nesterov, beta1, beta2, epsilon, dropout, schedule ("step:10:0.5", ...),
+    /// early_stop (patience), validation (fraction or count), threads.
+    /// The GIL is released while training; Ctrl-C raises KeyboardInterrupt after the
+    /// mini-batch in progress and leaves the network as it was.
+    #[pyo3(signature = (x, y, epochs=TrainSettings::DEFAULT_EPOCHS, batch_size=TrainSettings::DEFAULT_BATCH_SIZE, eta=TrainSettings::DEFAULT_ETA, seed=0, test=None, callback=None, **improvements))]
+    #[allow(clippy::too_many_arguments)]
+    fn train<'py>(
+        &self,
+        py: Python<'py>,
+        x: &Bound<'py, PyAny>,
+        y: &Bound<'py, PyAny>,
+        epochs: usize,
+        batch_size: usize,
+        eta: f64,
+        seed: u64,
+        test: Option<&Bound<'py, PyAny>>,
+        callback: Option<Py<PyAny>>,
+        improvements: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let parsed = training::parse(epochs, batch_size, eta, seed, improvements)?;
+        let inner = self.get();
+        let n_out = inner.architecture().sizes.last().copied().unwrap_or(0);
+        let data = convert::dataset(x, y, n_out)?;
+        let test = match test {
+            None => None,
+            Some(t) => {
+                let (tx, ty): (Bound<'py, PyAny>, Bound<'py, PyAny>) =
+                    t.extract().map_err(|_| {
+                        pyo3::exceptions::PyTypeError::new_err(
+                            "test must be a tuple (X_test, y_test)",
+                        )
+                    })?;
+                Some(convert::dataset(&tx, &ty, n_out)?)
+            }
+        };
+        let (trained, reports) = with!(inner, net, F => {
+            let (n, r) = train_inner(py, net, data, test, parsed, callback)?;
+            (Inner::from(n), r)
+        });
+        self.set(trained);
+        PyList::new(
+            py,
+            reports
+                .iter()
+                .map(|r| convert::json::<f64>(py, &r.metrics(), false))
+                .collect::<PyResult<Vec<_>>>()?,
+        )
+    }
+
+    /// {"correct", "total", "accuracy", "cost", "confusion"} on (X, y), as `backprop evaluate --json`.
+    fn evaluate<'py>(
+        &self,
+        py: Python<'py>,
+        x: &Bound<'py, PyAny>,
+        y: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let inner = self.get();
+        let n_out = inner.architecture().sizes.last().copied().unwrap_or(0);
+        let data = convert::dataset(x, y, n_out)?;
+        let value = with!(&inner, net, F => {
+            data.check_fits(net).map_err(convert::error)?;
+            py.detach(|| backprop::io::json::evaluation(&net.evaluate(&data)))
+        });
+        convert::json::<f64>(py, &value, false)
+    }
+
+    /// Saves the network as a safetensors model file (float32, as the command line writes them).
+    fn save(&self, path: PathBuf) -> PyResult<()> {
+        with!(&self.get(), net, F => model_file::save(net, &path, &Default::default()).map_err(convert::error))
+    }
+
+    /// Back-propagation against finite differences of the mean cost over (X, y), in float64:
+    /// {"max_relative_error", "layers": [{"l", "weights": stats, "biases": stats}, ...]}.
+    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (x, y, step=None, floor=None, max_per_layer=None, seed=0))]
+    fn gradient_check<'py>(
+        &self,
+        py: Python<'py>,
+        x: &Bound<'py, PyAny>,
+        y: &Bound<'py, PyAny>,
+        step: Option<f64>,
+        floor: Option<f64>,
+        max_per_layer: Option<usize>,
+        seed: u64,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let net: Net<f64> = with!(&self.get(), n, F => n.cast::<f64>());
+        let xs = convert::matrix::<f64>(x, "X")?;
+        let n_out = net.output_size();
+        let ndim: usize = py.import("numpy")?.call_method1("ndim", (y,))?.extract()?;
+        let ys = if ndim == 2 {
+            convert::matrix::<f64>(y, "y")?
+        } else {
+            let labels = convert::labels(y, "y", n_out)?;
+            let mut ys = Array2::zeros((labels.len(), n_out));
+            labels
+                .iter()
+                .enumerate()
+                .for_each(|(i, &k)| ys[[i, k]] = 1.0);
+            ys
+        };
+        let defaults = GradCheckOptions::default();
+        let options = GradCheckOptions {
+            step: step.unwrap_or(defaults.step),
+            floor: floor.unwrap_or(defaults.floor),
+            max_per_layer,
+            seed,
+            ..defaults
+        };
+        if !(options.step.is_finite()
+            && options.step > 0.0
+            && options.floor.is_finite()
+            && options.floor > 0.0)
+        {
+            return Err(value_error("step and floor must be finite numbers > 0"));
+        }
+        let check = py
+            .detach(|| gradient_check(&net, xs.view(), ys.view(), &options))
+            .map_err(convert::error)?;
+        let value = serde_json::json!({
+            "max_relative_error": check.max_relative_error(),
+            "layers": backprop::io::json::grad_check_layers(&check),
+        });
+        convert::json::<f64>(py, &value, false)
+    }
+
+    /// The same network in another dtype ("float32" or "float64").
+    fn astype(&self, dtype: &str) -> PyResult<Network> {
+        check_dtype(dtype)?;
+        let inner = self.get();
+        let cast = with!(&inner, n, F => if dtype == "float64" { Inner::F64(n.cast()) } else { Inner::F32(n.cast()) });
+        Ok(Network::wrap(cast))
+    }
+
+    fn __repr__(&self) -> String {
+        let inner = self.get();
+        format!("Network({}, {})", inner.architecture(), inner.dtype())
+    }
+
+    fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        let inner = self.get();
+        let arch = inner.architecture();
+        let (w, b) = with!(&inner, n, F => (weights_of(py, n)?, biases_of(py, n)?));
+        let rebuild = py.import("backprop._native")?.getattr("_rebuild")?;
+        let args = (
+            arch.sizes.clone(),
+            arch.hidden.name(),
+            arch.output.name(),
+            arch.cost.name(),
+            inner.dtype(),
+            w,
+            b,
+        );
+        PyTuple::new(py, [rebuild, args.into_pyobject(py)?.into_any()])
+    }
+}
+
+impl From<Net<f32>> for Inner {
+    fn from(n: Net<f32>) -> Self {
+        Inner::F32(n)
+    }
+}
+impl From<Net<f64>> for Inner {
+    fn from(n: Net<f64>) -> Self {
+        Inner::F64(n)
+    }
+}
+
+/// Rebuilds a pickled network.
+#[pyfunction]
+#[allow(clippy::too_many_arguments)]
+pub fn _rebuild(
+    sizes: Vec<usize>,
+    activation: &str,
+    output_activation: &str,
+    cost: &str,
+    dtype: &str,
+    weights: &Bound<'_, PyAny>,
+    biases: &Bound<'_, PyAny>,
+) -> PyResult<Network> {
+    let net = Network::new(
+        sizes,
+        activation,
+        Some(output_activation),
+        cost,
+        "standard",
+        0,
+        dtype,
+    )?;
+    let inner =
+        with!(&net.get(), n, F => Inner::from(replaced::<F>(n, Some(weights), Some(biases))?));
+    net.set(inner);
+    Ok(net)
+}
+
+/// Loads a safetensors model file written by `Network.save` or the command line.
+#[pyfunction]
+#[pyo3(signature = (path, dtype="float32"))]
+pub fn load(path: PathBuf, dtype: &str) -> PyResult<Network> {
+    check_dtype(dtype)?;
+    let model = model_file::load(&path).map_err(convert::error)?;
+    Ok(Network::wrap(if dtype == "float64" {
+        Inner::F64(model.network.cast())
+    } else {
+        Inner::F32(model.network)
+    }))
+}
+
+/// Examples converted once for repeated training (the estimators train epoch by epoch):
+/// `Data(X, y, n_outputs)` with class labels `y` (1-dimensional) or target rows (2-dimensional).
+#[pyclass(module = "backprop", frozen, name = "Data")]
+pub struct Data {
+    data: Dataset,
+}
+
+#[pymethods]
+impl Data {
+    #[new]
+    fn new(x: &Bound<'_, PyAny>, y: &Bound<'_, PyAny>, n_outputs: usize) -> PyResult<Self> {
+        Ok(Data {
+            data: convert::dataset(x, y, n_outputs)?,
+        })
+    }
+    fn __len__(&self) -> usize {
+        self.data.len()
+    }
+}
+
+/// Training in progress, kept between calls so that momentum and Adam keep their memory:
+/// `Trainer(network, batch_size, eta, seed, **improvements)` takes the same improvements as
+/// `Network.train`; `run(data, epochs=1)` trains that many more epochs and returns their reports.
+/// The library's trainer in the network's float type.
+enum Trainers {
+    F32(LibTrainer<f32>),
+    F64(LibTrainer<f64>),
+}
+
+#[pyclass(module = "backprop", frozen, name = "Trainer")]
+pub struct Trainer {
+    inner: std::sync::Mutex<Trainers>,
+    threads: usize,
+}
+
+fn run_more<F: Float>(
+    py: Python<'_>,
+    trainer: &mut LibTrainer<F>,
+    data: &Dataset,
+    epochs: usize,
+    threads: usize,
+) -> PyResult<Vec<backprop::EpochReport>> {
+    data.check_fits(&trainer.network).map_err(convert::error)?;
+    let before = trainer.reports.len();
+    trainer.settings.epochs = trainer.epoch + epochs;
+    let saved = trainer.clone();
+    let stop = AtomicBool::new(false);
+    let mut observer = PyObserver {
+        stop: &stop,
+        callback: None,
+        error: None,
+    };
+    backprop::set_threads(threads);
+    let outcome = training::detached(py, &stop, || trainer.run(data, None, None, &mut observer));
+    let outcome = match outcome {
+        Ok(Ok(o)) => o,
+        Ok(Err(e)) => {
+            *trainer = saved;
+            return Err(convert::error(e));
+        }
+        Err(e) => {
+            *trainer = saved;
+            return Err(e);
+        }
+    };
+    if outcome == Outcome::Interrupted {
+        *trainer = saved;
+        return Err(PyKeyboardInterrupt::new_err("training interrupted"));
+    }
+    Ok(trainer.reports[before..].to_vec())
+}
+
+#[pymethods]
+impl Trainer {
+    #[new]
+    #[pyo3(signature = (network, batch_size=TrainSettings::DEFAULT_BATCH_SIZE, eta=TrainSettings::DEFAULT_ETA, seed=0, **improvements))]
+    fn new(
+        network: &Network,
+        batch_size: usize,
+        eta: f64,
+        seed: u64,
+        improvements: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<Self> {
+        let parsed = training::parse(1, batch_size, eta, seed, improvements)?;
+        if parsed.validation.is_some() {
+            return Err(value_error(
+                "a Trainer runs without a validation split: no early_stop, halve-on-plateau or validation",
+            ));
+        }
+        let pair = match network.get() {
+            Inner::F32(n) => {
+                Trainers::F32(LibTrainer::new(n, parsed.settings).map_err(convert::error)?)
+            }
+            Inner::F64(n) => {
+                Trainers::F64(LibTrainer::new(n, parsed.settings).map_err(convert::error)?)
+            }
+        };
+        Ok(Trainer {
+            inner: std::sync::Mutex::new(pair),
+            threads: parsed.threads,
+        })
+    }
+
+    /// Trains `epochs` more epochs on `data` (a `Data`); returns their reports. On an error or
+    /// Ctrl-C the trainer is left as it was before the call.
+    #[pyo3(signature = (data, epochs=1))]
+    fn run<'py>(
+        &self,
+        py: Python<'py>,
+        data: &Data,
+        epochs: usize,
+    ) -> PyResult<Bound<'py, PyList>> {
+        if epochs == 0 {
+            return Err(value_error("the number of epochs must be at least 1"));
+        }
+        let mut guard = self.inner.try_lock().map_err(|_| {
+            pyo3::exceptions::PyRuntimeError::new_err(
+                "this Trainer is already training in another thread",
+            )
+        })?;
+        let reports = match &mut *guard {
+            Trainers::F32(t) => run_more(py, t, &data.data, epochs, self.threads)?,
+            Trainers::F64(t) => run_more(py, t, &data.data, epochs, self.threads)?,
+        };
+        PyList::new(
+            py,
+            reports
+                .iter()
+                .map(|r| convert::json::<f64>(py, &r.metrics(), false))
+                .collect::<PyResult<Vec<_>>>()?,
+        )
+    }
+
+    /// A copy of the network as trained so far.
+    #[getter]
+    fn network(&self) -> PyResult<Network> {
+        let guard = self.inner.try_lock().map_err(|_| {
+            pyo3::exceptions::PyRuntimeError::new_err("this Trainer is training in another thread")
+        })?;
+        Ok(Network::wrap(match &*guard {
+            Trainers::F32(t) => Inner::F32(t.network.clone()),
+            Trainers::F64(t) => Inner::F64(t.network.clone()),
+        }))
+    }
+
+    /// Epochs completed.
+    #[getter]
+    fn epoch(&self) -> usize {
+        match self.inner.try_lock().as_deref() {
+            Ok(Trainers::F32(t)) => t.epoch,
+            Ok(Trainers::F64(t)) => t.epoch,
+            Err(_) => 0,
+        }
+    }
+}

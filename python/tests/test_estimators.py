@@ -1,0 +1,79 @@
+"""The estimators' attributes, in scikit-learn's conventions and orientation."""
+
+import pickle
+
+import numpy as np
+import pytest
+
+pytest.importorskip("sklearn")
+
+import backprop  # noqa: E402
+from backprop import MLPClassifier, MLPRegressor  # noqa: E402
+
+X, Y, X_TEST, Y_TEST = backprop.datasets.mnist_10k()
+
+
+def test_the_classifier_learns_digits_with_any_label_type():
+    names = np.array(["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"])
+    clf = MLPClassifier(hidden_layer_sizes=(30,), max_iter=5, random_state=0, tol=0)
+    clf.fit(X[:4000], names[Y[:4000]])
+    assert list(clf.classes_) == sorted(names)
+    assert clf.score(X_TEST, names[Y_TEST]) > 0.75
+    assert [c.shape for c in clf.coefs_] == [(784, 30), (30, 10)]
+    assert [b.shape for b in clf.intercepts_] == [(30,), (10,)]
+    np.testing.assert_array_equal(clf.coefs_[0], clf.network_.weights[0].T)
+    assert len(clf.loss_curve_) == clf.n_iter_ == 5
+    assert clf.best_loss_ == min(clf.loss_curve_) and clf.validation_scores_ is None
+    p = clf.predict_proba(X_TEST[:5])
+    np.testing.assert_allclose(p.sum(axis=1), 1, rtol=1e-5)
+    assert (clf.classes_[p.argmax(axis=1)] == clf.predict(X_TEST[:5])).all()
+
+
+def test_early_stopping_keeps_validation_scores_and_the_best_network():
+    clf = MLPClassifier(hidden_layer_sizes=(20,), solver="sgd", momentum=0.5, learning_rate_init=0.1,
+                        early_stopping=True, n_iter_no_change=2, max_iter=30, random_state=1)
+    clf.fit(X[:3000], Y[:3000])
+    assert len(clf.validation_scores_) == clf.n_iter_
+    assert clf.best_validation_score_ == max(clf.validation_scores_)
+    assert clf.best_loss_ is None
+
+
+def test_partial_fit_continues_and_the_same_seed_gives_the_same_model():
+    a = MLPClassifier(hidden_layer_sizes=(10,), random_state=3)
+    b = MLPClassifier(hidden_layer_sizes=(10,), random_state=3)
+    for _ in range(3):
+        a.partial_fit(X[:1000], Y[:1000], classes=np.arange(10))
+        b.partial_fit(X[:1000], Y[:1000], classes=np.arange(10))
+    assert a.n_iter_ == 3 and a.loss_curve_[-1] < a.loss_curve_[0]
+    np.testing.assert_array_equal(a.coefs_[0], b.coefs_[0])
+
+
+def test_the_regressor_fits_one_and_several_outputs():
+    rng = np.random.default_rng(0)
+    Xr = rng.random((500, 3))
+    y = Xr @ np.array([1.0, -2.0, 0.5]) + 0.25
+    reg = MLPRegressor(hidden_layer_sizes=(16,), activation="tanh", max_iter=300, tol=0,
+                       learning_rate_init=0.01, random_state=0).fit(Xr, y)
+    assert reg.predict(Xr).shape == (500,) and reg.score(Xr, y) > 0.95
+    assert reg.out_activation_ == "identity"
+    Y2 = np.column_stack([y, -y])
+    reg2 = MLPRegressor(hidden_layer_sizes=(16,), activation="tanh", max_iter=300, tol=0,
+                        learning_rate_init=0.01, random_state=0).fit(Xr, Y2)
+    assert reg2.predict(Xr).shape == (500, 2) and reg2.score(Xr, Y2) > 0.95
+
+
+def test_our_parameters_reach_the_engine():
+    clf = MLPClassifier(hidden_layer_sizes=(8,), activation="logistic", output_activation="sigmoid",
+                        cost="cross-entropy", dropout=0.1, threads=1, dtype="float64", max_iter=2)
+    clf.fit(X[:500], Y[:500])
+    net = clf.network_
+    assert (net.activation, net.output_activation, net.cost, net.dtype) == (
+        "sigmoid", "sigmoid", "cross-entropy", "float64")
+    np.testing.assert_allclose(clf.predict_proba(X[:3]).sum(axis=1), 1)
+    assert set(clf.get_params()) >= {"hidden_layer_sizes", "alpha", "beta_1", "cost", "dropout", "threads"}
+
+
+def test_a_pickled_estimator_predicts_the_same():
+    clf = MLPClassifier(hidden_layer_sizes=(10,), max_iter=2, random_state=0).fit(X[:500], Y[:500])
+    back = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(back.predict(X_TEST[:50]), clf.predict(X_TEST[:50]))
