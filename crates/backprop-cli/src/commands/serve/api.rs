@@ -308,7 +308,8 @@ async fn trace(State(app): State<Shared>, Body(body): Body<Pixels>) -> ApiResult
 }
 
 /// The trace with what the page draws beside it: `σ'(z^(l))` per layer (null for softmax), BP2's
-/// first factor `(W^(l+1))ᵀ δ^(l+1)` per hidden layer, and the saturation threshold; arrays
+/// first factor `(W^(l+1))ᵀ δ^(l+1)` per hidden layer, the saturation threshold, and whether σ'
+/// cancels in BP1 for this cost and output (`δ^(L) = a^(L) − y`); arrays
 /// indexed by the layer number `l` (entries 0 and 1 are null).
 async fn steps(State(app): State<Shared>, Body(body): Body<Pixels>) -> ApiResult<Json<Value>> {
     let t = traced(&app, &body)?;
@@ -331,6 +332,7 @@ async fn steps(State(app): State<Shared>, Body(body): Body<Pixels>) -> ApiResult
         "sigma_prime": sigma_prime,
         "carried": carried,
         "saturated_below": SATURATED_BELOW,
+        "sigma_prime_cancels": t.net.cost().cancels_sigma_prime(t.net.activation(big_l)),
     })))
 }
 

@@ -516,22 +516,24 @@ impl Job {
     /// Trains chunk after chunk until the end, Pause, or one mini-batch for Step.
     fn chunks(&self, trainer: &mut Trainer<f32>) -> backprop::Result<Status> {
         let (train, test) = (&self.splits.train, &self.splits.test);
+        // Examples and seconds of this run, evaluation included: the rate the user sees.
+        let (mut examples, started) = (0u64, Instant::now());
         loop {
             if trainer.epoch >= trainer.settings.epochs {
                 return Ok(Status::Finished);
             }
-            let start = Instant::now();
             let mut chunk = Chunk {
                 stop: &self.stop,
-                deadline: start + CHUNK,
+                deadline: Instant::now() + CHUNK,
                 one_batch: self.one_batch,
                 n: train.len(),
                 m: trainer.settings.batch_size,
                 examples: 0,
             };
             trainer.run(train, None, Some(test), &mut chunk)?;
-            let seconds = start.elapsed().as_secs_f64();
-            if !self.publish(trainer, chunk.examples, seconds) {
+            examples += chunk.examples;
+            let rate = examples as f64 / started.elapsed().as_secs_f64().max(1e-9);
+            if !self.publish(trainer, chunk.examples, rate) {
                 return Ok(Status::Ready);
             }
             if trainer.epoch >= trainer.settings.epochs {
@@ -544,7 +546,7 @@ impl Job {
     }
 
     /// Publishes the network and the progress; `false` when the session was reset meanwhile.
-    fn publish(&self, trainer: &Trainer<f32>, examples: u64, seconds: f64) -> bool {
+    fn publish(&self, trainer: &Trainer<f32>, examples: u64, rate: f64) -> bool {
         let mut session = self.app.session();
         if session.generation != self.generation {
             return false;
@@ -554,9 +556,7 @@ impl Job {
         session.epoch = trainer.epoch;
         session.batch = trainer.batch;
         session.samples += examples;
-        if seconds > 0.0 && examples > 0 {
-            session.samples_per_second = examples as f64 / seconds;
-        }
+        session.samples_per_second = rate;
         let mut new_epochs = Vec::new();
         for report in trainer.reports.iter().skip(session.epochs.len()) {
             let mut metrics = report.metrics();
