@@ -56,6 +56,8 @@ async fn serve(args: &ServeArgs, app: Arc<App>) -> CliResult<()> {
             "warning: listening on {address}: anyone who can reach this machine can use the page (no password, no TLS)"
         );
     }
+    // Listen for Ctrl-C before the URL is printed: whoever reads the URL may interrupt at once.
+    let mut interrupt = Interrupt::new()?;
     let host = match address.ip() {
         IpAddr::V6(ip) => format!("[{ip}]"),
         IpAddr::V4(ip) => ip.to_string(),
@@ -65,15 +67,17 @@ async fn serve(args: &ServeArgs, app: Arc<App>) -> CliResult<()> {
         address.port()
     ))?;
     let (shutdown_tx, shutdown_rx) = tokio::sync::watch::channel(false);
+    let mut stopping = shutdown_rx.clone();
     let router = api::router(app.clone(), shutdown_rx);
-    let server = axum::serve(listener, router).with_graceful_shutdown(async move {
-        let _ = tokio::signal::ctrl_c().await;
-    });
-    let server = server.into_future();
+    let server = axum::serve(listener, router)
+        .with_graceful_shutdown(async move {
+            let _ = stopping.wait_for(|stop| *stop).await;
+        })
+        .into_future();
     tokio::pin!(server);
     tokio::select! {
         result = &mut server => return result.map_err(|e| CliError::failure(format!("server: {e}"))),
-        _ = tokio::signal::ctrl_c() => {}
+        () = interrupt.wait() => {}
     }
     // Ctrl-C: stop training, end the event streams, give the rest a moment.
     app.stop();
@@ -81,4 +85,27 @@ async fn serve(args: &ServeArgs, app: Arc<App>) -> CliResult<()> {
     let _ = tokio::time::timeout(GRACE, server).await;
     eprintln!("Stopped.");
     Ok(())
+}
+
+/// Ctrl-C (SIGINT), listened for from the moment it is made.
+struct Interrupt {
+    #[cfg(unix)]
+    signal: tokio::signal::unix::Signal,
+}
+
+impl Interrupt {
+    fn new() -> CliResult<Interrupt> {
+        Ok(Interrupt {
+            #[cfg(unix)]
+            signal: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+                .map_err(|e| CliError::failure(format!("cannot listen for Ctrl-C: {e}")))?,
+        })
+    }
+
+    async fn wait(&mut self) {
+        #[cfg(unix)]
+        self.signal.recv().await;
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
