@@ -217,6 +217,10 @@ impl Session {
         })
     }
 
+    fn progress(&self) -> Value {
+        self.progress_with(&[])
+    }
+
     /// The whole state, as the page reads it on connecting.
     pub fn state(&self) -> Value {
         json!({
@@ -236,7 +240,8 @@ impl Session {
         })
     }
 
-    fn progress(&self) -> Value {
+    /// Where training stands, with the `points` of the cost curve added since the last report.
+    fn progress_with(&self, points: &[Value]) -> Value {
         json!({
             "status": self.status.name(),
             "epoch": self.epoch,
@@ -245,7 +250,7 @@ impl Session {
             "epochs": self.settings.epochs,
             "samples": self.samples,
             "samples_per_second": self.samples_per_second,
-            "point": self.points.last(),
+            "points": points,
         })
     }
 }
@@ -557,7 +562,7 @@ impl Job {
         session.batch = trainer.batch;
         session.samples += examples;
         session.samples_per_second = rate;
-        let mut new_epochs = Vec::new();
+        let (mut new_epochs, mut new_points) = (Vec::new(), Vec::new());
         for report in trainer.reports.iter().skip(session.epochs.len()) {
             let mut metrics = report.metrics();
             if let Some(test) = &report.test {
@@ -570,21 +575,20 @@ impl Job {
                 session.confusion = Some(confusion.clone());
                 metrics["confusion"] = json!(confusion);
             }
-            session
-                .points
-                .push(json!({"x": report.epoch, "cost": report.train_cost}));
+            new_points.push(json!({"x": report.epoch, "cost": report.train_cost}));
             session.epochs.push(metrics.clone());
             new_epochs.push(metrics);
         }
         if let Some(cost) = trainer.running_cost(n) {
             let x = trainer.epoch as f64 + trainer.batch as f64 / session.batches_per_epoch as f64;
-            session.points.push(json!({"x": x, "cost": cost}));
+            new_points.push(json!({"x": x, "cost": cost}));
         }
+        session.points.extend(new_points.iter().cloned());
         if session.points.len() > MAX_POINTS {
             let thinned = session.points.iter().step_by(2).cloned().collect();
             session.points = thinned;
         }
-        let progress = session.progress();
+        let progress = session.progress_with(&new_points);
         drop(session);
         for metrics in &new_epochs {
             self.app.send("epoch", metrics);

@@ -212,7 +212,7 @@ function connectEvents() {
     if (!page.state) return;
     page.state.progress = p;
     page.state.status = p.status;
-    if (p.point) page.points.push(p.point);
+    page.points.push(...p.points);
     renderStatus(); renderCharts();
     throttledLive();
   });
