@@ -658,3 +658,44 @@ fn another_host_is_warned_about() {
     assert_eq!(code, Some(0));
     assert!(stderr.contains("warning: listening on 0.0.0.0"), "{stderr}");
 }
+
+/// Found by attacking the server: of many simultaneous starts exactly one trains; a diverged
+/// training is refused a restart until a reset, and its export never crashes.
+#[test]
+fn concurrent_starts_and_divergence() {
+    let server = std::sync::Arc::new(Server::start(&[]));
+    server.post(
+        "/api/reset",
+        &json!({"layers": [784, 30, 10], "epochs": 1000}).to_string(),
+    );
+    let codes: Vec<u16> = (0..16)
+        .map(|_| {
+            let server = server.clone();
+            std::thread::spawn(move || server.post("/api/start", "").0)
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|t| t.join().unwrap())
+        .collect();
+    assert_eq!(codes.iter().filter(|&&c| c == 200).count(), 1, "{codes:?}");
+    assert_eq!(codes.iter().filter(|&&c| c == 409).count(), 15, "{codes:?}");
+    server.post(
+        "/api/reset",
+        &json!({"layers": [784, 10], "eta": 1e308, "epochs": 3}).to_string(),
+    );
+    server.post("/api/start", "");
+    let state = server.wait_for("failed");
+    assert!(
+        state["error"].as_str().unwrap().contains("diverged"),
+        "{state}"
+    );
+    assert_eq!(server.post("/api/start", "").0, 409);
+    // The last snapshot may hold NaN (ONNX then refuses it: 400) or not (200); never a crash.
+    let (status, body) = server.get("/api/model.onnx");
+    assert!(
+        status == 200 || (status == 400 && body.starts_with(b"{\"error\"")),
+        "{status}"
+    );
+    assert_eq!(server.post("/api/reset", "").0, 200);
+    assert_eq!(server.post("/api/step", "").0, 200);
+}

@@ -256,7 +256,7 @@ fn input(net: &Network<f32>, pixels: &[f64]) -> ApiResult<Array1<f64>> {
     net.check_input(pixels.len())?;
     if let Some(i) = pixels.iter().position(|p| !(0.0..=1.0).contains(p)) {
         return Err(ApiError::bad(format!(
-            "pixel {i} is {}: every pixel must be a number in [0, 1]",
+            "pixel {i} is {:?}: every pixel must be a number in [0, 1]",
             pixels[i]
         )));
     }
