@@ -32,6 +32,8 @@ pub enum Command {
     ShowWeights(ShowWeightsArgs),
     /// Write a saved model as ONNX (.onnx, for ONNX Runtime) or safetensors, by --out's extension.
     Export(ExportArgs),
+    /// Serve a local web page that trains, draws and traces a network live (Ctrl-C stops it).
+    Serve(ServeArgs),
 }
 
 /// Where examples come from.
@@ -189,6 +191,21 @@ pub struct PredictArgs {
     /// Print a JSON object.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// TCP port (0: any free port; the URL printed says which).
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// Address to listen on; anything but a loopback address exposes the page to the network.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: String,
+    /// Start from this model file (safetensors) instead of a fresh network.
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    #[command(flatten)]
+    pub data: DataArgs,
 }
 
 #[derive(Debug, Args)]

@@ -84,7 +84,30 @@ fn idx_splits(dir: &Path, name: &str) -> CliResult<Splits> {
 /// package (Fashion-MNIST), then the cache, where it is downloaded when absent.
 fn standard_dir(args: &DataArgs, quiet: bool) -> CliResult<PathBuf> {
     let name = args.data.as_str();
-    let mut bases: Vec<PathBuf> = args.data_dir.iter().cloned().collect();
+    if let Some(found) = find_local(name, args.data_dir.as_deref()) {
+        return Ok(found);
+    }
+    let cache = cache_dir(name);
+    let mirror: &Mirror = if name == "mnist" {
+        &download::MNIST
+    } else {
+        &download::FASHION_MNIST
+    };
+    download::fetch(mirror, &cache, name, quiet)?;
+    Ok(cache)
+}
+
+fn cache_dir(name: &str) -> PathBuf {
+    dirs::cache_dir()
+        .unwrap_or_else(std::env::temp_dir)
+        .join("backprop")
+        .join(name)
+}
+
+/// The directory that already holds mnist or fashion-mnist (`name`) on this machine, without
+/// downloading: `data_dir`, `$BACKPROP_DATA`, Debian's package (Fashion-MNIST), then the cache.
+pub fn find_local(name: &str, data_dir: Option<&Path>) -> Option<PathBuf> {
+    let mut bases: Vec<PathBuf> = data_dir.into_iter().map(Path::to_path_buf).collect();
     bases.extend(std::env::var_os("BACKPROP_DATA").map(PathBuf::from));
     let mut candidates: Vec<PathBuf> = bases
         .iter()
@@ -93,21 +116,8 @@ fn standard_dir(args: &DataArgs, quiet: bool) -> CliResult<PathBuf> {
     if name == "fashion-mnist" {
         candidates.push(PathBuf::from("/usr/share/datasets/fashion-mnist"));
     }
-    let cache = dirs::cache_dir()
-        .unwrap_or_else(std::env::temp_dir)
-        .join("backprop")
-        .join(name);
-    candidates.push(cache.clone());
-    if let Some(found) = candidates.iter().find(|d| idx::is_standard_dir(d)) {
-        return Ok(found.clone());
-    }
-    let mirror: &Mirror = if name == "mnist" {
-        &download::MNIST
-    } else {
-        &download::FASHION_MNIST
-    };
-    download::fetch(mirror, &cache, name, quiet)?;
-    Ok(cache)
+    candidates.push(cache_dir(name));
+    candidates.into_iter().find(|d| idx::is_standard_dir(d))
 }
 
 fn csv_splits(path: &Path, args: &DataArgs) -> CliResult<Splits> {

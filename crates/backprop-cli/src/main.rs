@@ -26,6 +26,7 @@ fn run(cli: Cli) -> CliResult<()> {
         Some(Command::Gradcheck(args)) => commands::gradcheck::run(&args),
         Some(Command::ShowWeights(args)) => commands::show_weights::run(&args),
         Some(Command::Export(args)) => commands::export::run(&args),
+        Some(Command::Serve(args)) => commands::serve::run(&args),
     }
 }
 

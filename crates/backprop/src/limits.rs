@@ -36,6 +36,14 @@ pub const MAX_GRADCHECK_EXAMPLES: usize = 1000;
 /// The most threads of the pool (more than the cores is allowed, up to this).
 pub const MAX_THREADS: usize = 256;
 
+/// The most weights and biases of a network built on request of a web page (`backprop serve`):
+/// 4 Mi (16 MiB in `f32`), twice the largest recipe, so that a request cannot make the server
+/// hold gigabytes (training keeps several copies: gradient, optimizer memory, snapshots).
+pub const MAX_SERVE_PARAMETERS: usize = 4 << 20;
+
+/// The most layers (input and output included) of a network built on request of a web page.
+pub const MAX_SERVE_LAYERS: usize = 16;
+
 /// `bytes` in the largest unit that keeps it at least 1: `6.4 GB`, `512 B`.
 pub fn human_bytes(bytes: f64) -> String {
     let units = ["B", "KB", "MB", "GB", "TB", "PB", "EB"];
@@ -91,6 +99,25 @@ pub fn check_network_size(sizes: &[usize], bytes_per_value: usize) -> Result<()>
     }
 }
 
+/// Refuses sizes beyond the bounds of a network built on request of a web page
+/// ([`MAX_SERVE_LAYERS`], [`MAX_SERVE_PARAMETERS`]), then applies [`check_network_size`].
+pub fn check_serve_network_size(sizes: &[usize]) -> Result<()> {
+    if sizes.len() > MAX_SERVE_LAYERS {
+        return Err(Error::InvalidNetwork(format!(
+            "{} layers: at most {MAX_SERVE_LAYERS} are allowed here (MAX_SERVE_LAYERS)",
+            sizes.len()
+        )));
+    }
+    match parameter_count(sizes) {
+        Some(n) if n <= MAX_SERVE_PARAMETERS => check_network_size(sizes, 4),
+        count => Err(Error::InvalidNetwork(format!(
+            "{} has {} parameters; at most {MAX_SERVE_PARAMETERS} are allowed here (MAX_SERVE_PARAMETERS)",
+            crate::lecture::network::sizes_text(sizes),
+            count.map_or("more than 2^64".into(), |n| n.to_string())
+        ))),
+    }
+}
+
 /// Refuses a gradient check of `m` examples beyond [`MAX_GRADCHECK_EXAMPLES`], or whose inputs
 /// (`m × n_inputs` values of `f64`) would take more than [`MAX_PARAMETER_BYTES`].
 pub fn check_gradcheck_examples(m: usize, n_inputs: usize) -> Result<()> {
@@ -141,5 +168,9 @@ mod tests {
         assert!(check_threads(100_000, 2).is_err());
         assert!(check_gradcheck_examples(1000, 784).is_ok());
         assert!(check_gradcheck_examples(1000, 100_000_000).is_err());
+        assert!(check_serve_network_size(&[784, 1024, 1024, 10]).is_ok());
+        assert!(check_serve_network_size(&[784, 1_000_000_000, 10]).is_err());
+        assert!(check_serve_network_size(&[usize::MAX, usize::MAX]).is_err());
+        assert!(check_serve_network_size(&[2; 17]).is_err());
     }
 }

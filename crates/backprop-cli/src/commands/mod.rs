@@ -5,6 +5,7 @@ pub mod export;
 pub mod gradcheck;
 pub mod info;
 pub mod predict;
+pub mod serve;
 pub mod show_weights;
 pub mod trace;
 pub mod train;

@@ -50,13 +50,34 @@ pub fn hidden_error<F: Float>(
     z: ArrayView1<'_, F>,
     sigma: Activation,
 ) -> Array1<F> {
-    let mut delta = Array1::zeros(z.len());
-    matmul::mat_vec(w_next.t(), delta_next, delta.view_mut()); // (n_l, n_(l+1)) · (n_(l+1))
+    let mut delta = carried_error(w_next, delta_next);
     let sigma_prime = |z: F| sigma.sigma_prime(z).expect("hidden layers are elementwise");
     ndarray::Zip::from(&mut delta)
         .and(&z)
         .for_each(|d, &z| *d *= sigma_prime(z));
     delta
+}
+
+/// BP2's first factor, the error carried back to layer `l`: `(W^(l+1))ᵀ δ^(l+1)`, i.e.
+/// `Σ_i w_ij^(l+1) δ_i^(l+1)` for neuron `j` of layer `l`. Shapes: `w_next (n_(l+1), n_l)`,
+/// `delta_next (n_(l+1))` → `(n_l)`.
+pub fn carried_error<F: Float>(
+    w_next: ArrayView2<'_, F>,
+    delta_next: ArrayView1<'_, F>,
+) -> Array1<F> {
+    let mut carried = Array1::zeros(w_next.ncols());
+    matmul::mat_vec(w_next.t(), delta_next, carried.view_mut()); // (n_l, n_(l+1)) · (n_(l+1))
+    carried
+}
+
+/// A neuron is *saturated* when `σ'(z) <` this: its `δ`, and so every gradient of its weights,
+/// is nearly zero whatever the error after it (BP2), and it learns slowly.
+pub const SATURATED_BELOW: f64 = 0.01;
+
+/// `σ'(z_j)` for every neuron of a layer with an elementwise σ; `None` for softmax, whose
+/// derivative is a Jacobian, not one number per neuron.
+pub fn sigma_prime_all<F: Float>(sigma: Activation, z: ArrayView1<'_, F>) -> Option<Array1<F>> {
+    z.iter().map(|&z| sigma.sigma_prime(z)).collect()
 }
 
 /// **BP3**, the bias gradient `∂C/∂b_i^(l) = δ_i^(l)`.

@@ -106,6 +106,19 @@ impl<F: Float> Trainer<F> {
         })
     }
 
+    /// The mean cost of the training examples seen so far in the epoch under way (each taken
+    /// when its mini-batch was processed, as in [`EpochReport::train_cost`], without the
+    /// penalty), for a training set of `n` examples; `None` between epochs.
+    pub fn running_cost(&self, n: usize) -> Option<f64> {
+        let seen = (self.batch * self.settings.batch_size).min(n);
+        (seen > 0).then(|| self.partial.0 / seen as f64)
+    }
+
+    /// Mini-batches per epoch for a training set of `n` examples.
+    pub fn batches_per_epoch(&self, n: usize) -> usize {
+        n.div_ceil(self.settings.batch_size.max(1))
+    }
+
     /// The order of the training examples in epoch `epoch` (from 1): a seeded shuffle.
     fn order(&self, epoch: usize, n: usize) -> Vec<usize> {
         let mut order: Vec<usize> = (0..n).collect();

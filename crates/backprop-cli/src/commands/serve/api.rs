@@ -1,0 +1,455 @@
+//! The routes: each reads its request, calls the library (or the session), and answers JSON.
+//! Every refusal is one line of JSON, `{"error": "…"}`, with status 400 (bad request), 404 (no
+//! such route), 405 (wrong method), 409 (training is running, or finished), 413 (body too
+//! large) or 500.
+
+use super::page;
+use super::session::{App, Refusal, Settings};
+use crate::error::CliError;
+use crate::trace_view::{self, Traced};
+use axum::extract::{FromRequest, RawQuery, Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use backprop::lecture::reference::{carried_error, sigma_prime_all, SATURATED_BELOW};
+use backprop::{argmax, Network};
+use ndarray::Array1;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::convert::Infallible;
+use std::sync::Arc;
+use tokio::sync::{broadcast, watch};
+
+/// The largest request body read: 784 numbers with 17 digits each fit ten times over.
+pub const MAX_BODY: usize = 256 * 1024;
+
+type Shared = Arc<App>;
+
+/// A refusal as an HTTP answer: status and one line of JSON.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    message: String,
+}
+
+impl ApiError {
+    fn bad(message: impl Into<String>) -> Self {
+        ApiError {
+            status: StatusCode::BAD_REQUEST,
+            message: message.into(),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = json!({ "error": self.message.replace('\n', " ") });
+        (self.status, Json(body)).into_response()
+    }
+}
+
+impl From<CliError> for ApiError {
+    fn from(e: CliError) -> Self {
+        ApiError::bad(e.to_string())
+    }
+}
+
+impl From<backprop::Error> for ApiError {
+    fn from(e: backprop::Error) -> Self {
+        ApiError::bad(e.to_string())
+    }
+}
+
+impl From<Refusal> for ApiError {
+    fn from(r: Refusal) -> Self {
+        ApiError {
+            status: if r.conflict {
+                StatusCode::CONFLICT
+            } else {
+                StatusCode::BAD_REQUEST
+            },
+            message: r.message,
+        }
+    }
+}
+
+type ApiResult<T> = Result<T, ApiError>;
+
+/// A JSON request body of at most [`MAX_BODY`] bytes, whatever its content type; an empty body
+/// reads as `{}`.
+pub struct Body<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = axum::body::to_bytes(req.into_body(), MAX_BODY)
+            .await
+            .map_err(|_| ApiError {
+                status: StatusCode::PAYLOAD_TOO_LARGE,
+                message: format!(
+                    "the request body is larger than {MAX_BODY} bytes, or was cut off"
+                ),
+            })?;
+        let text: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
+            b"{}"
+        } else {
+            &bytes
+        };
+        serde_json::from_slice(text)
+            .map(Body)
+            .map_err(|e| ApiError::bad(format!("bad JSON: {e}")))
+    }
+}
+
+/// Runs blocking work (data loading, evaluation) off the event loop.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> ApiResult<T> + Send + 'static,
+) -> ApiResult<T> {
+    tokio::task::spawn_blocking(work).await.unwrap_or_else(|_| {
+        Err(ApiError {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            message: "internal error".into(),
+        })
+    })
+}
+
+pub fn router(app: Shared, shutdown: watch::Receiver<bool>) -> Router {
+    Router::new()
+        .route("/", get(page::index))
+        .route("/app.js", get(page::script))
+        .route("/style.css", get(page::style))
+        .route("/api/health", get(health))
+        .route("/api/options", get(options))
+        .route("/api/state", get(state))
+        .route("/api/events", get(move |s| events(s, shutdown.clone())))
+        .route("/api/reset", post(reset))
+        .route("/api/start", post(start))
+        .route("/api/pause", post(pause))
+        .route("/api/step", post(step))
+        .route("/api/predict", post(predict))
+        .route("/api/trace", post(trace))
+        .route("/api/steps", post(steps))
+        .route("/api/example", get(example))
+        .route("/api/weights", get(weights))
+        .route("/api/confusion", get(confusion))
+        .route("/api/model", get(model))
+        .route("/api/model.onnx", get(model_onnx))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(app)
+}
+
+async fn not_found() -> ApiError {
+    ApiError {
+        status: StatusCode::NOT_FOUND,
+        message: "no such page or route".into(),
+    }
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError {
+        status: StatusCode::METHOD_NOT_ALLOWED,
+        message: "this route does not take that method".into(),
+    }
+}
+
+async fn health() -> Json<Value> {
+    Json(json!({"status": "ok"}))
+}
+
+/// The names the page offers, from the library's lists, and the defaults and limits.
+async fn options(State(app): State<Shared>) -> Json<Value> {
+    let names = |v: &[backprop::Activation]| v.iter().map(|a| a.name()).collect::<Vec<_>>();
+    let combinations: Vec<[&str; 3]> = backprop::Architecture::combinations()
+        .into_iter()
+        .map(|(h, o, c)| [h.name(), o.name(), c.name()])
+        .collect();
+    Json(json!({
+        "hidden_activations": names(&backprop::Activation::HIDDEN),
+        "output_activations": names(&backprop::Activation::ALL),
+        "costs": backprop::Cost::ALL.iter().map(|c| c.name()).collect::<Vec<_>>(),
+        "inits": backprop::Init::ALL.iter().map(|i| i.name()).collect::<Vec<_>>(),
+        "combinations": combinations,
+        "data": app.available,
+        "defaults": Settings { data: app.available[0].clone(), ..Settings::default() },
+        "max_parameters": backprop::limits::MAX_SERVE_PARAMETERS,
+        "max_layers": backprop::limits::MAX_SERVE_LAYERS,
+        "saturated_below": SATURATED_BELOW,
+    }))
+}
+
+async fn state(State(app): State<Shared>) -> Json<Value> {
+    Json(app.session().state())
+}
+
+/// Server-sent events: `state` first, then `progress`, `epoch`, `state` (after a reset) and
+/// `failed` as they happen. The stream ends when the server stops.
+async fn events(
+    State(app): State<Shared>,
+    shutdown: watch::Receiver<bool>,
+) -> Sse<impl futures_util::Stream<Item = Result<Event, Infallible>>> {
+    let receiver = app.events.subscribe();
+    let first = Event::default()
+        .event("state")
+        .data(app.session().state().to_string());
+    let stream = futures_util::stream::unfold(
+        (Some(first), receiver, shutdown),
+        |(first, mut receiver, mut shutdown)| async move {
+            if let Some(event) = first {
+                return Some((Ok(event), (None, receiver, shutdown)));
+            }
+            loop {
+                if *shutdown.borrow() {
+                    return None;
+                }
+                tokio::select! {
+                    message = receiver.recv() => match message {
+                        Ok((name, data)) => {
+                            let event = Event::default().event(name).data(data);
+                            return Some((Ok(event), (None, receiver, shutdown)));
+                        }
+                        Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                        Err(broadcast::error::RecvError::Closed) => return None,
+                    },
+                    _ = shutdown.changed() => return None,
+                }
+            }
+        },
+    );
+    Sse::new(stream).keep_alive(KeepAlive::default())
+}
+
+async fn reset(
+    State(app): State<Shared>,
+    Body(settings): Body<Settings>,
+) -> ApiResult<Json<Value>> {
+    blocking(move || Ok(Json(app.reset(settings)?))).await
+}
+
+async fn start(State(app): State<Shared>) -> ApiResult<Json<Value>> {
+    Ok(Json(app.start(false)?))
+}
+
+async fn step(State(app): State<Shared>) -> ApiResult<Json<Value>> {
+    Ok(Json(app.start(true)?))
+}
+
+async fn pause(State(app): State<Shared>) -> Json<Value> {
+    Json(app.pause())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Pixels {
+    pixels: Vec<f64>,
+    /// The class `k` of the target `y` (trace only; default: the predicted class).
+    #[serde(default)]
+    label: Option<usize>,
+}
+
+/// The input `x` of `net`, refused unless it has `n_1` numbers, each in `[0, 1]`.
+fn input(net: &Network<f32>, pixels: &[f64]) -> ApiResult<Array1<f64>> {
+    net.check_input(pixels.len())?;
+    if let Some(i) = pixels.iter().position(|p| !(0.0..=1.0).contains(p)) {
+        return Err(ApiError::bad(format!(
+            "pixel {i} is {:?}: every pixel must be a number in [0, 1]",
+            pixels[i]
+        )));
+    }
+    Ok(Array1::from(pixels.to_vec()))
+}
+
+async fn predict(State(app): State<Shared>, Body(body): Body<Pixels>) -> ApiResult<Json<Value>> {
+    let net = app.session().network.clone();
+    let x = input(&net, &body.pixels)?.mapv(|v| v as f32);
+    let output = net.feedforward(x.view())?;
+    Ok(Json(json!({
+        "class": argmax(output.view()),
+        "output": output.to_vec(),
+    })))
+}
+
+/// The five steps on the posted example, as `backprop trace` runs them (in `f64`).
+fn traced(app: &App, body: &Pixels) -> ApiResult<Traced> {
+    let (net, description) = {
+        let session = app.session();
+        let description = format!(
+            "{}, {} after {} epochs and {} mini-batches in backprop serve",
+            session.network.architecture(),
+            session.origin,
+            session.epoch,
+            session.batch
+        );
+        (session.network.clone(), description)
+    };
+    let x = input(&net, &body.pixels)?;
+    let net = net.cast::<f64>();
+    let label = match body.label {
+        Some(k) => k,
+        None => argmax(net.feedforward(x.view())?.view()),
+    };
+    Ok(Traced::new(
+        net,
+        x.view(),
+        label,
+        description,
+        "pixels posted to backprop serve".into(),
+    )?)
+}
+
+/// Exactly the JSON of `backprop trace --json`.
+async fn trace(State(app): State<Shared>, Body(body): Body<Pixels>) -> ApiResult<Json<Value>> {
+    let t = traced(&app, &body)?;
+    Ok(Json(trace_view::json::render(&t)))
+}
+
+/// The trace with what the page draws beside it: `σ'(z^(l))` per layer (null for softmax), BP2's
+/// first factor `(W^(l+1))ᵀ δ^(l+1)` per hidden layer, the saturation threshold, and whether σ'
+/// cancels in BP1 for this cost and output (`δ^(L) = a^(L) − y`); arrays
+/// indexed by the layer number `l` (entries 0 and 1 are null).
+async fn steps(State(app): State<Shared>, Body(body): Body<Pixels>) -> ApiResult<Json<Value>> {
+    let t = traced(&app, &body)?;
+    let big_l = t.big_l();
+    let mut sigma_prime = vec![Value::Null; big_l + 1];
+    let mut carried = vec![Value::Null; big_l + 1];
+    for l in 2..=big_l {
+        sigma_prime[l] =
+            json!(sigma_prime_all(t.net.activation(l), t.trace.z[l].view()).map(|s| s.to_vec()));
+        if l < big_l {
+            carried[l] = json!(carried_error(
+                t.net.weights(l + 1).view(),
+                t.trace.delta[l + 1].view()
+            )
+            .to_vec());
+        }
+    }
+    Ok(Json(json!({
+        "trace": trace_view::json::render(&t),
+        "sigma_prime": sigma_prime,
+        "carried": carried,
+        "saturated_below": SATURATED_BELOW,
+        "sigma_prime_cancels": t.net.cost().cancels_sigma_prime(t.net.activation(big_l)),
+    })))
+}
+
+/// `name=value` of a query string, or `None`.
+fn query_value<'a>(query: &'a Option<String>, name: &str) -> Option<&'a str> {
+    query
+        .as_deref()?
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+fn query_number(query: &Option<String>, name: &str, default: usize) -> ApiResult<usize> {
+    match query_value(query, name) {
+        None => Ok(default),
+        Some(v) => v
+            .parse()
+            .map_err(|_| ApiError::bad(format!("{name}={v}: not a whole number ≥ 0"))),
+    }
+}
+
+/// `GET /api/example?index=N`: test example `N` of the current data, its pixels and label.
+async fn example(State(app): State<Shared>, RawQuery(query): RawQuery) -> ApiResult<Json<Value>> {
+    let index = query_number(&query, "index", 0)?;
+    let splits = app.session().splits.clone();
+    let e = crate::example::from_test_split(&splits.test, index, "the test split")?;
+    Ok(Json(json!({
+        "index": index,
+        "label": e.label,
+        "pixels": e.x.to_vec(),
+        "test_size": splits.test.len(),
+    })))
+}
+
+/// `GET /api/weights?layer=l`: `W^(l)` (default `l = 2`), row by row, shape `(n_l, n_(l-1))`.
+async fn weights(State(app): State<Shared>, RawQuery(query): RawQuery) -> ApiResult<Json<Value>> {
+    let l = query_number(&query, "layer", 2)?;
+    let net = app.session().network.clone();
+    if !(2..=net.num_layers()).contains(&l) {
+        return Err(ApiError::bad(format!(
+            "layer={l}: layers with weights are 2 … {}",
+            net.num_layers()
+        )));
+    }
+    let w = net.weights(l);
+    Ok(Json(json!({
+        "layer": l,
+        "rows": w.nrows(),
+        "cols": w.ncols(),
+        "values": w.iter().copied().collect::<Vec<f32>>(),
+    })))
+}
+
+/// `GET /api/confusion`: the current network on the test split (`Network::evaluate`).
+async fn confusion(State(app): State<Shared>) -> ApiResult<Json<Value>> {
+    let (net, splits) = {
+        let session = app.session();
+        (session.network.clone(), session.splits.clone())
+    };
+    blocking(move || {
+        let e = net.evaluate(&splits.test);
+        let matrix: Vec<Vec<usize>> = e.confusion.rows().into_iter().map(|r| r.to_vec()).collect();
+        Ok(Json(json!({
+            "matrix": matrix,
+            "correct": e.correct,
+            "total": e.total,
+            "accuracy": e.accuracy(),
+            "cost": e.cost,
+        })))
+    })
+    .await
+}
+
+fn download(bytes: Vec<u8>, name: &str) -> Response {
+    let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{name}\""))
+        .unwrap_or(HeaderValue::from_static("attachment"));
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/octet-stream"),
+            ),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+fn model_metadata(
+    app: &App,
+) -> (
+    Arc<Network<f32>>,
+    std::collections::BTreeMap<String, String>,
+) {
+    let session = app.session();
+    let settings = backprop::TrainSettings::plain(
+        session.settings.epochs,
+        session.settings.batch_size,
+        session.settings.eta,
+        session.settings.seed,
+    );
+    let extra = std::collections::BTreeMap::from([("training".to_string(), settings.to_string())]);
+    (session.network.clone(), extra)
+}
+
+/// `GET /api/model`: the current network as a safetensors file (`backprop::io::model_file`).
+async fn model(State(app): State<Shared>) -> ApiResult<Response> {
+    let (net, extra) = model_metadata(&app);
+    let bytes = backprop::io::model_file::to_bytes(&*net, &extra)?;
+    Ok(download(bytes, "backprop.safetensors"))
+}
+
+/// `GET /api/model.onnx`: the current network as ONNX (`backprop::io::onnx`).
+async fn model_onnx(State(app): State<Shared>) -> ApiResult<Response> {
+    let (net, extra) = model_metadata(&app);
+    let bytes = backprop::io::onnx::to_onnx(&*net, &extra)?;
+    Ok(download(bytes, "backprop.onnx"))
+}

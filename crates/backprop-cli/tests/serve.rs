@@ -1,0 +1,701 @@
+//! `backprop serve` over HTTP: every route, the training controls, and the bad requests. Each test
+//! starts the binary on `127.0.0.1:0` and reads the URL it prints.
+
+mod common;
+
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A running server, stopped when dropped.
+struct Server {
+    child: Child,
+    url: String,
+    stderr: std::thread::JoinHandle<String>,
+}
+
+impl Server {
+    fn start(args: &[&str]) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_backprop"))
+            .args(["serve", "--port", "0"])
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let mut err = child.stderr.take().unwrap();
+        let stderr = std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = err.read_to_string(&mut text);
+            text
+        });
+        let start = line
+            .find("http://")
+            .unwrap_or_else(|| panic!("no URL in {line:?}"));
+        let url = line[start..].split_whitespace().next().unwrap();
+        let url = url.trim_end_matches('/').to_string();
+        assert!(url.starts_with("http://"), "{url}");
+        Server { child, url, stderr }
+    }
+
+    fn agent() -> ureq::Agent {
+        ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(60)))
+            .build()
+            .into()
+    }
+
+    /// `(status, body)` of a GET.
+    fn get(&self, path: &str) -> (u16, Vec<u8>) {
+        let mut response = Self::agent()
+            .get(format!("{}{path}", self.url))
+            .call()
+            .unwrap();
+        let status = response.status().as_u16();
+        let body = response
+            .body_mut()
+            .with_config()
+            .limit(64 << 20)
+            .read_to_vec()
+            .unwrap();
+        (status, body)
+    }
+
+    fn get_json(&self, path: &str) -> (u16, Value) {
+        let (status, body) = self.get(path);
+        (status, serde_json::from_slice(&body).unwrap())
+    }
+
+    /// `(status, JSON)` of a POST of `body` (raw text).
+    fn post(&self, path: &str, body: &str) -> (u16, Value) {
+        let mut response = Self::agent()
+            .post(format!("{}{path}", self.url))
+            .content_type("application/json")
+            .send(body)
+            .unwrap();
+        let status = response.status().as_u16();
+        let text = response.body_mut().read_to_string().unwrap();
+        assert!(
+            status < 400 || (text.lines().count() == 1 && !text.contains("panicked")),
+            "{path}: error not one line: {text}"
+        );
+        let json = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}: {text}"));
+        (status, json)
+    }
+
+    /// Waits until the training status is `status`.
+    fn wait_for(&self, status: &str) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            let (_, state) = self.get_json("/api/state");
+            if state["status"] == status {
+                return state;
+            }
+            assert!(Instant::now() < deadline, "never {status}: {state}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn stop(mut self) -> (Option<i32>, String) {
+        interrupt(&self.child);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let code = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break status.code();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the server did not stop on SIGINT"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let stderr = std::mem::replace(&mut self.stderr, std::thread::spawn(String::new));
+        (code, stderr.join().unwrap())
+    }
+}
+
+#[cfg(unix)]
+fn interrupt(child: &Child) {
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn pixels(value: f64) -> String {
+    json!({ "pixels": vec![value; 784] }).to_string()
+}
+
+#[test]
+fn health_page_and_assets() {
+    let server = Server::start(&[]);
+    assert_eq!(
+        server.get_json("/api/health"),
+        (200, json!({"status": "ok"}))
+    );
+    let (status, page) = server.get("/");
+    let page = String::from_utf8(page).unwrap();
+    assert_eq!(status, 200);
+    assert!(page.contains(r#"<canvas id="pad""#), "{page}");
+    for asset in ["/app.js", "/style.css"] {
+        let (status, text) = server.get(asset);
+        assert_eq!(status, 200, "{asset}");
+        let text = String::from_utf8(text).unwrap();
+        // Nothing is fetched from elsewhere: no CDN, no web fonts.
+        assert!(
+            !text.contains("http://") && !text.contains("https://"),
+            "{asset}"
+        );
+        assert!(
+            !text.contains("@font-face") && !text.contains("@import"),
+            "{asset}"
+        );
+    }
+    assert!(!page.contains("https://") && !page.contains("http://"));
+    let (_, options) = server.get_json("/api/options");
+    assert_eq!(
+        options["costs"],
+        json!(["quadratic", "cross-entropy", "log-likelihood"])
+    );
+    assert!(options["data"][0] == "mnist-10k", "{options}");
+    let (code, stderr) = server.stop();
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(!stderr.contains("warning"), "{stderr}");
+}
+
+#[test]
+fn predict_and_example() {
+    let server = Server::start(&[]);
+    let (status, answer) = server.post("/api/predict", &pixels(0.0));
+    assert_eq!(status, 200);
+    let output = answer["output"].as_array().unwrap();
+    assert_eq!(output.len(), 10);
+    let k = answer["class"].as_u64().unwrap() as usize;
+    let largest = output
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .fold(f64::MIN, f64::max);
+    assert_eq!(output[k].as_f64().unwrap(), largest);
+    let (status, example) = server.get_json("/api/example?index=7");
+    assert_eq!(status, 200);
+    assert_eq!(example["pixels"].as_array().unwrap().len(), 784);
+    assert!(example["label"].as_u64().unwrap() < 10);
+}
+
+/// `/api/trace` is `backprop trace --json` of the same network on the same example; only the
+/// two description lines differ.
+#[test]
+fn trace_is_the_json_of_backprop_trace() {
+    let server = Server::start(&[]);
+    let (_, example) = server.get_json("/api/example?index=3");
+    let body = json!({"pixels": example["pixels"], "label": 5}).to_string();
+    let (status, mut served) = server.post("/api/trace", &body);
+    assert_eq!(status, 200);
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("m.safetensors");
+    let (status, bytes) = server.get("/api/model");
+    assert_eq!(status, 200);
+    std::fs::write(&model, bytes).unwrap();
+    let text = common::stdout(&[
+        "trace",
+        "--model",
+        model.to_str().unwrap(),
+        "--index",
+        "3",
+        "--label",
+        "5",
+        "--json",
+    ]);
+    let mut cli: Value = serde_json::from_str(&text).unwrap();
+    for key in ["network", "example"] {
+        assert!(served[key].is_string());
+        served[key] = Value::Null;
+        cli[key] = Value::Null;
+    }
+    for (key, value) in cli.as_object().unwrap() {
+        let short = |v: &Value| v.to_string().chars().take(300).collect::<String>();
+        assert!(
+            served[key] == *value,
+            "{key}: {} vs {}",
+            short(&served[key]),
+            short(value)
+        );
+    }
+    assert_eq!(served, cli);
+    // The page's view: the same trace, with σ' and BP2's carried error beside it.
+    let (status, steps) = server.post("/api/steps", &body);
+    assert_eq!(status, 200);
+    assert_eq!(steps["trace"]["layers"], served["layers"]);
+    assert_eq!(steps["sigma_prime"][2].as_array().unwrap().len(), 30);
+    assert_eq!(steps["carried"][2].as_array().unwrap().len(), 30);
+    assert!(steps["carried"][3].is_null());
+    assert_eq!(steps["saturated_below"], 0.01);
+    // Without a label, y is the predicted class.
+    let (_, predicted) = server.post(
+        "/api/predict",
+        &json!({"pixels": example["pixels"]}).to_string(),
+    );
+    let (_, unlabelled) = server.post(
+        "/api/trace",
+        &json!({"pixels": example["pixels"]}).to_string(),
+    );
+    assert_eq!(unlabelled["label"], predicted["class"]);
+}
+
+#[test]
+fn model_weights_and_confusion() {
+    let server = Server::start(&[]);
+    let (status, bytes) = server.get("/api/model");
+    assert_eq!(status, 200);
+    let model = backprop::io::model_file::from_bytes(&bytes).unwrap();
+    assert_eq!(model.network.sizes(), [784, 30, 10]);
+    let (status, onnx) = server.get("/api/model.onnx");
+    assert_eq!(status, 200);
+    assert!(onnx.len() > 4 * 23_860);
+    let (_, w) = server.get_json("/api/weights?layer=2");
+    assert_eq!(
+        (w["rows"].as_u64(), w["cols"].as_u64()),
+        (Some(30), Some(784))
+    );
+    let first = w["values"][0].as_f64().unwrap();
+    assert_eq!(first, f64::from(model.network.weights(2)[[0, 0]]));
+    let (_, c) = server.get_json("/api/confusion");
+    assert_eq!(c["total"], 2000);
+    let sum: u64 = c["matrix"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r.as_array().unwrap())
+        .map(|v| v.as_u64().unwrap())
+        .sum();
+    assert_eq!(sum, 2000);
+}
+
+/// Start, a second start (409), Pause, Step (one mini-batch), Reset (same seed, same weights),
+/// and a run to the end with its epoch report.
+#[test]
+fn training_controls() {
+    let server = Server::start(&[]);
+    let small = json!({"layers": [784, 10], "epochs": 2, "batch_size": 20, "seed": 4}).to_string();
+    let (status, state) = server.post("/api/reset", &small);
+    assert_eq!(status, 200, "{state}");
+    assert_eq!(state["status"], "ready");
+    let (_, initial) = server.get_json("/api/weights");
+
+    // Step: exactly one mini-batch.
+    let (status, _) = server.post("/api/step", "");
+    assert_eq!(status, 200);
+    let state = server.wait_for("ready");
+    assert_eq!(
+        (
+            state["progress"]["epoch"].as_u64(),
+            state["progress"]["batch"].as_u64()
+        ),
+        (Some(0), Some(1))
+    );
+    assert_eq!(state["progress"]["samples"], 20);
+    let (_, stepped) = server.get_json("/api/weights");
+    assert_ne!(stepped, initial);
+
+    // Reset with the same seed: the same initial weights.
+    server.post("/api/reset", &small);
+    assert_eq!(server.get_json("/api/weights").1, initial);
+
+    // Start, and a second start while it runs.
+    let (status, _) = server.post("/api/start", "");
+    assert_eq!(status, 200);
+    // Refused whether it still runs or is already over.
+    let (status, refused) = server.post("/api/start", "");
+    assert_eq!(status, 409, "{refused}");
+    let (status, _) = server.post("/api/step", "");
+    assert_eq!(status, 409);
+    let state = server.wait_for("finished");
+    let epochs = state["epochs"].as_array().unwrap();
+    assert_eq!(epochs.len(), 2);
+    for key in [
+        "epoch",
+        "train_cost",
+        "test_accuracy",
+        "test_correct",
+        "eta",
+    ] {
+        assert!(!epochs[1][key].is_null(), "{key}: {}", epochs[1]);
+    }
+    assert!(
+        epochs[1]["test_accuracy"].as_f64().unwrap() > 0.3,
+        "{}",
+        epochs[1]
+    );
+    assert!(!state["points"].as_array().unwrap().is_empty());
+    let (status, _) = server.post("/api/start", "");
+    assert_eq!(status, 409);
+
+    // Pause: a long run stops after a mini-batch and Start continues it.
+    server.post(
+        "/api/reset",
+        &json!({"layers": [784, 10], "epochs": 1000}).to_string(),
+    );
+    server.post("/api/start", "");
+    std::thread::sleep(Duration::from_millis(300));
+    server.post("/api/pause", "");
+    let paused = server.wait_for("ready");
+    let done = paused["progress"]["samples"].as_u64().unwrap();
+    assert!(done > 0);
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(server.get_json("/api/state").1["progress"]["samples"], done);
+    let (status, _) = server.post("/api/start", "");
+    assert_eq!(status, 200);
+    let (code, stderr) = server.stop();
+    assert_eq!(code, Some(0), "{stderr}");
+}
+
+/// The event stream starts with the whole state, then reports progress as training runs.
+#[test]
+fn events_stream() {
+    let server = Server::start(&[]);
+    let address = server.url.trim_start_matches("http://");
+    let mut stream = TcpStream::connect(address).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    write!(
+        stream,
+        "GET /api/events HTTP/1.1\r\nHost: {address}\r\n\r\n"
+    )
+    .unwrap();
+    let mut reader = BufReader::new(stream);
+    let mut seen = Vec::new();
+    let mut line = String::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !(seen.iter().any(|l: &String| l == "event: progress")) {
+        line.clear();
+        assert!(
+            reader.read_line(&mut line).unwrap() > 0,
+            "stream ended: {seen:?}"
+        );
+        assert!(Instant::now() < deadline, "no progress event: {seen:?}");
+        let l = line.trim_end().to_string();
+        if l == "event: state" {
+            server.post(
+                "/api/reset",
+                &json!({"layers": [784, 10], "epochs": 1}).to_string(),
+            );
+            server.post("/api/step", "");
+        }
+        seen.push(l);
+    }
+    assert!(seen[0].starts_with("HTTP/1.1 200"), "{seen:?}");
+    assert!(
+        seen.iter()
+            .any(|l| l.eq_ignore_ascii_case("content-type: text/event-stream")),
+        "{seen:?}"
+    );
+    // Ctrl-C ends the stream and the server, even with the stream open.
+    let (code, stderr) = server.stop();
+    assert_eq!(code, Some(0), "{stderr}");
+}
+
+/// Every bad request is refused with one line of JSON, and the server lives on.
+#[test]
+fn bad_requests_are_refused_with_one_line_of_json() {
+    let server = Server::start(&[]);
+    let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    let cases: Vec<(&str, String, u16, &str)> = vec![
+        ("/api/predict", "{".into(), 400, "bad JSON"),
+        ("/api/predict", "not json".into(), 400, "bad JSON"),
+        ("/api/predict", "".into(), 400, "pixels"),
+        ("/api/predict", deep.clone(), 400, "bad JSON"),
+        ("/api/predict", r#"{"pixels": [0.5]}"#.into(), 400, "784"),
+        ("/api/predict", pixels(2.0), 400, "[0, 1]"),
+        ("/api/predict", pixels(-0.1), 400, "[0, 1]"),
+        (
+            "/api/predict",
+            r#"{"pixels": ["x"]}"#.into(),
+            400,
+            "bad JSON",
+        ),
+        (
+            "/api/predict",
+            r#"{"pixels": [NaN]}"#.into(),
+            400,
+            "bad JSON",
+        ),
+        (
+            "/api/predict",
+            r#"{"pixels": [1e999]}"#.into(),
+            400,
+            "bad JSON",
+        ),
+        (
+            "/api/predict",
+            r#"{"pixels": null}"#.into(),
+            400,
+            "bad JSON",
+        ),
+        (
+            "/api/predict",
+            r#"{"pixels": [], "extra": 1}"#.into(),
+            400,
+            "unknown field",
+        ),
+        (
+            "/api/trace",
+            json!({"pixels": vec![0.5; 784], "label": 10}).to_string(),
+            400,
+            "label",
+        ),
+        (
+            "/api/trace",
+            json!({"pixels": vec![0.5; 784], "label": -1}).to_string(),
+            400,
+            "bad JSON",
+        ),
+        (
+            "/api/trace",
+            json!({"pixels": vec![0.5; 784], "label": 1e30}).to_string(),
+            400,
+            "bad JSON",
+        ),
+        (
+            "/api/trace",
+            json!({"pixels": vec![0.5; 784], "label": u64::MAX}).to_string(),
+            400,
+            "label",
+        ),
+        (
+            "/api/steps",
+            json!({"pixels": vec![0.5; 783]}).to_string(),
+            400,
+            "784",
+        ),
+        (
+            "/api/reset",
+            r#"{"layers": [784, 1000000000, 10]}"#.into(),
+            400,
+            "MAX_SERVE_PARAMETERS",
+        ),
+        (
+            "/api/reset",
+            r#"{"layers": [784, 18446744073709551615, 10]}"#.into(),
+            400,
+            "parameters",
+        ),
+        (
+            "/api/reset",
+            json!({"layers": vec![2; 40]}).to_string(),
+            400,
+            "MAX_SERVE_LAYERS",
+        ),
+        (
+            "/api/reset",
+            r#"{"layers": [784, 0, 10]}"#.into(),
+            400,
+            "no neurons",
+        ),
+        (
+            "/api/reset",
+            r#"{"layers": [784]}"#.into(),
+            400,
+            "two layers",
+        ),
+        ("/api/reset", r#"{"layers": [100, 10]}"#.into(), 400, "784"),
+        (
+            "/api/reset",
+            r#"{"layers": [784, 30, 3]}"#.into(),
+            400,
+            "label",
+        ),
+        (
+            "/api/reset",
+            r#"{"layers": [784, -5, 10]}"#.into(),
+            400,
+            "bad JSON",
+        ),
+        (
+            "/api/reset",
+            r#"{"layers": [784, 1e9, 10]}"#.into(),
+            400,
+            "bad JSON",
+        ),
+        (
+            "/api/reset",
+            r#"{"activation": "softmax"}"#.into(),
+            400,
+            "hidden activation",
+        ),
+        (
+            "/api/reset",
+            r#"{"activation": "swish"}"#.into(),
+            400,
+            "hidden activation",
+        ),
+        (
+            "/api/reset",
+            r#"{"cost": "hinge"}"#.into(),
+            400,
+            "unknown cost",
+        ),
+        (
+            "/api/reset",
+            r#"{"init": "zeros"}"#.into(),
+            400,
+            "unknown init",
+        ),
+        (
+            "/api/reset",
+            r#"{"output_activation": "relu", "cost": "cross-entropy"}"#.into(),
+            400,
+            "cross-entropy",
+        ),
+        ("/api/reset", r#"{"eta": -1}"#.into(), 400, "η"),
+        ("/api/reset", r#"{"eta": 0}"#.into(), 400, "η"),
+        (
+            "/api/reset",
+            r#"{"batch_size": 0}"#.into(),
+            400,
+            "mini-batch",
+        ),
+        ("/api/reset", r#"{"epochs": 0}"#.into(), 400, "epochs"),
+        (
+            "/api/reset",
+            r#"{"data": "../../etc/passwd"}"#.into(),
+            400,
+            "unknown data set",
+        ),
+        (
+            "/api/reset",
+            r#"{"data": "/etc"}"#.into(),
+            400,
+            "unknown data set",
+        ),
+        ("/api/reset", r#"{"seed": "x"}"#.into(), 400, "bad JSON"),
+        (
+            "/api/reset",
+            r#"{"colour": 1}"#.into(),
+            400,
+            "unknown field",
+        ),
+        ("/api/reset", "[1, 2]".into(), 400, "bad JSON"),
+    ];
+    for (path, body, status, needle) in &cases {
+        let (got, answer) = server.post(path, body);
+        let shown = &body[..body.len().min(80)];
+        assert_eq!(got, *status, "{path} {shown}: {answer}");
+        let message = answer["error"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{answer}"));
+        assert!(
+            message.contains(needle),
+            "{path} {shown}: `{needle}` not in {message}"
+        );
+    }
+    // Too large a body: 413, one line of JSON.
+    // (Sent by hand: the server answers before the body is all sent, so a client may see its
+    // writes fail; the answer is there to read.)
+    let address = server.url.trim_start_matches("http://");
+    let mut stream = TcpStream::connect(address).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let head = format!("POST /api/predict HTTP/1.1\r\nHost: {address}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", 1 << 20);
+    stream.write_all(head.as_bytes()).unwrap();
+    let _ = stream.write_all(&vec![b' '; 1 << 20]);
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(
+        answer.contains(r#"{"error":"the request body is larger than"#),
+        "{answer}"
+    );
+    // Queries and routes.
+    for (path, status) in [
+        ("/api/example?index=100000", 400),
+        ("/api/example?index=abc", 400),
+        ("/api/example?index=-1", 400),
+        ("/api/weights?layer=1", 400),
+        ("/api/weights?layer=99999999999999999999999", 400),
+        ("/api/nothing", 404),
+        ("/../../etc/passwd", 404),
+        ("/api/../Cargo.toml", 404),
+        ("/%2e%2e/%2e%2e/etc/passwd", 404),
+        ("/app.js/../../../etc/passwd", 404),
+    ] {
+        let (got, body) = server.get(path);
+        assert_eq!(got, status, "{path}");
+        let answer: Value = serde_json::from_slice(&body).unwrap_or_else(|_| panic!("{path}"));
+        assert!(answer["error"].is_string(), "{path}");
+    }
+    let (status, _) = server.post("/api/health", "");
+    assert_eq!(status, 405);
+    // Still alive and well.
+    assert_eq!(server.get_json("/api/health").1, json!({"status": "ok"}));
+    let (code, stderr) = server.stop();
+    assert_eq!(code, Some(0));
+    assert!(
+        !stderr.contains("panic") && !stderr.contains("internal error"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn another_host_is_warned_about() {
+    let server = Server::start(&["--host", "0.0.0.0"]);
+    let (code, stderr) = server.stop();
+    assert_eq!(code, Some(0));
+    assert!(stderr.contains("warning: listening on 0.0.0.0"), "{stderr}");
+}
+
+/// Found by attacking the server: of many simultaneous starts exactly one trains; a diverged
+/// training is refused a restart until a reset, and its export never crashes.
+#[test]
+fn concurrent_starts_and_divergence() {
+    let server = std::sync::Arc::new(Server::start(&[]));
+    server.post(
+        "/api/reset",
+        &json!({"layers": [784, 30, 10], "epochs": 1000}).to_string(),
+    );
+    let codes: Vec<u16> = (0..16)
+        .map(|_| {
+            let server = server.clone();
+            std::thread::spawn(move || server.post("/api/start", "").0)
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|t| t.join().unwrap())
+        .collect();
+    assert_eq!(codes.iter().filter(|&&c| c == 200).count(), 1, "{codes:?}");
+    assert_eq!(codes.iter().filter(|&&c| c == 409).count(), 15, "{codes:?}");
+    server.post(
+        "/api/reset",
+        &json!({"layers": [784, 10], "eta": 1e308, "epochs": 3}).to_string(),
+    );
+    server.post("/api/start", "");
+    let state = server.wait_for("failed");
+    assert!(
+        state["error"].as_str().unwrap().contains("diverged"),
+        "{state}"
+    );
+    assert_eq!(server.post("/api/start", "").0, 409);
+    // The last snapshot may hold NaN (ONNX then refuses it: 400) or not (200); never a crash.
+    let (status, body) = server.get("/api/model.onnx");
+    assert!(
+        status == 200 || (status == 400 && body.starts_with(b"{\"error\"")),
+        "{status}"
+    );
+    assert_eq!(server.post("/api/reset", "").0, 200);
+    assert_eq!(server.post("/api/step", "").0, 200);
+}
