@@ -222,10 +222,16 @@ impl Observer for PyObserver<'_> {
             let result = convert::json::<f64>(py, &report.metrics(), false)
                 .and_then(|metrics| callback.call1(py, (metrics,)));
             match result {
-                Ok(v) if v.bind(py).is(&*pyo3::types::PyBool::new(py, false)) => {
-                    ControlFlow::Break(())
-                }
-                Ok(_) => ControlFlow::Continue(()),
+                // None goes on; any other falsy value (False, np.False_, 0) stops.
+                Ok(v) if v.is_none(py) => ControlFlow::Continue(()),
+                Ok(v) => match v.bind(py).is_truthy() {
+                    Ok(true) => ControlFlow::Continue(()),
+                    Ok(false) => ControlFlow::Break(()),
+                    Err(e) => {
+                        self.error = Some(e);
+                        ControlFlow::Break(())
+                    }
+                },
                 Err(e) => {
                     self.error = Some(e);
                     ControlFlow::Break(())

@@ -140,7 +140,12 @@ pub fn check_gradcheck_examples(m: usize, n_inputs: usize) -> Result<()> {
 /// Refuses more than [`MAX_THREADS`] threads; for more threads than `cores`, returns a note to
 /// show the user.
 pub fn check_threads(threads: usize, cores: usize) -> Result<Option<String>> {
-    if threads == 0 || threads > MAX_THREADS {
+    if threads == 0 {
+        return Err(Error::InvalidSetting(
+            "0 threads: at least 1 is needed".into(),
+        ));
+    }
+    if threads > MAX_THREADS {
         return Err(Error::InvalidSetting(format!(
             "{threads} threads: at most {MAX_THREADS} are allowed (MAX_THREADS; this machine has {cores} cores)"
         )));
