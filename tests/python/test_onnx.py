@@ -11,7 +11,6 @@ For every hidden × output activation the command line offers, a quick model is 
   (recomputed from the safetensors file with NumPy, as check_model.py does) within 1e-5;
 - their arg-max gives exactly `backprop evaluate`'s correct count.
 """
-import gzip
 import json
 import os
 import subprocess
@@ -24,6 +23,8 @@ try:
     import onnx
     import onnxruntime as ort
     from safetensors import safe_open
+
+    from check_model import activation as sigma, idx  # the NumPy check's reader and σ
     MISSING = None
 except ImportError as e:  # pragma: no cover - depends on the machine
     MISSING = f"{e.name} is not installed (pip install numpy safetensors onnx onnxruntime)"
@@ -41,39 +42,13 @@ def backprop(*args):
 
 def data_dir():
     """The embedded digits: crates/backprop/data/mnist-10k."""
-    for d in [ROOT / "crates" / "backprop" / "data" / "mnist-10k"]:
-        if d.is_dir():
-            return d
-    raise FileNotFoundError("crates/backprop/data/mnist-10k")
-
-
-def idx(path):
-    with gzip.open(path, "rb") as f:
-        data = f.read()
-    dims = data[3]
-    sizes = [int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(dims)]
-    return np.frombuffer(data[4 + 4 * dims :], dtype=np.uint8).reshape(sizes)
+    return ROOT / "crates" / "backprop" / "data" / "mnist-10k"
 
 
 def test_digits():
     """The test split of mnist-10k (the last 2,000), as float32 in [0, 1], one per row."""
     images = idx(data_dir() / "images-idx3-ubyte.gz").reshape(10000, -1)[8000:]
     return images.astype(np.float32) / np.float32(255)
-
-
-def sigma(name, z):
-    if name == "sigmoid":
-        return 1.0 / (1.0 + np.exp(-z))
-    if name == "tanh":
-        return np.tanh(z)
-    if name == "relu":
-        return np.maximum(z, 0)
-    if name == "identity":
-        return z
-    if name == "softmax":
-        e = np.exp(z - z.max(axis=1, keepdims=True))
-        return e / e.sum(axis=1, keepdims=True)
-    raise ValueError(name)
 
 
 def forward(model_path, x):
