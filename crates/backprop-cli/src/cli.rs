@@ -146,6 +146,11 @@ pub struct TrainArgs {
     /// Print only the summary.
     #[arg(long)]
     pub quiet: bool,
+    /// Train as one rank of an MPI job, `mpirun -np P backprop train --distributed …`: each
+    /// mini-batch is divided between the P processes and their gradients added (MPI_Allreduce);
+    /// rank 0 alone prints and writes files. Needs a build with the `mpi` feature.
+    #[arg(long)]
+    pub distributed: bool,
     /// The flags given on the command line (not their defaults), as `--name`: filled by `main`.
     #[arg(skip)]
     pub given: Vec<String>,

@@ -3,6 +3,7 @@
 mod cli;
 mod commands;
 mod data_source;
+mod distributed;
 mod download;
 mod error;
 mod example;

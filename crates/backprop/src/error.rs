@@ -46,6 +46,10 @@ pub enum Error {
         /// The underlying error.
         source: std::io::Error,
     },
+    /// Processes training together disagree (different data, networks or sums); see
+    /// [`crate::train::distributed`].
+    #[error("distributed training: {0}")]
+    Distributed(String),
     /// The cost became NaN or infinite during training.
     #[error("training diverged in epoch {epoch}: the cost became {cost}; try a smaller learning rate than η = {eta:?}, or the scaled initialisation (saturated outputs make the logarithmic costs infinite)")]
     Diverged {

@@ -86,6 +86,7 @@ pub use lecture::init::Init;
 pub use lecture::layers::Layers;
 pub use lecture::network::{sizes_text, Architecture, Network, NetworkBuilder};
 pub use lecture::reference::Trace;
+pub use train::distributed::{Alone, Collective};
 pub use train::evaluate::{argmax, Evaluation};
 pub use train::gradcheck::{
     compare_with_finite_differences, gradient_check, ErrorStats, GradCheck, GradCheckOptions,

@@ -3,6 +3,7 @@
 use crate::cli::{DataArgs, TrainArgs, Validation};
 use crate::commands;
 use crate::data_source;
+use crate::distributed::Job;
 use crate::error::{CliError, CliResult};
 use crate::plot::{self, training::EpochPoint, training::TrainingCurves};
 use backprop::train::checkpoint;
@@ -195,8 +196,9 @@ fn optimizer(args: &TrainArgs) -> CliResult<Optimizer> {
 }
 
 /// The flags that still apply with `--resume`; every other flag is fixed by the checkpoint.
-const RESUME_FLAGS: [&str; 8] = [
+const RESUME_FLAGS: [&str; 9] = [
     "--resume",
+    "--distributed",
     "--epochs",
     "--checkpoint",
     "--save",
@@ -362,8 +364,20 @@ fn hold_out(
 }
 
 pub fn run(args: &TrainArgs) -> CliResult<()> {
-    let threads = use_threads(args)?;
-    if let Some(path) = &args.plot {
+    let mut job = args.distributed.then(Job::start).transpose()?;
+    let result = train(args, job.as_mut());
+    match (result, job) {
+        // One rank's error ends every rank of the job, never leaving them waiting.
+        (Err(e), Some(job)) if job.size() > 1 => job.fail(&e),
+        (result, _) => result,
+    }
+}
+
+/// Trains alone, or as one rank of `job` (rank 0 alone prints and writes files).
+fn train(args: &TrainArgs, job: Option<&mut Job>) -> CliResult<()> {
+    let root = job.as_ref().is_none_or(|j| j.rank() == 0);
+    let threads = use_threads(args, job.as_ref().map_or(1, |j| j.local_size()))?;
+    if let Some(path) = args.plot.as_ref().filter(|_| root) {
         plot::check_target(path, "--plot")?;
     }
     let (mut trainer, data_args, validation, init) = match &args.resume {
@@ -371,23 +385,33 @@ pub fn run(args: &TrainArgs) -> CliResult<()> {
         None => fresh(args)?,
     };
     let checkpoint_path = args.checkpoint.clone().or_else(|| args.resume.clone());
-    check_outputs(args, &data_args, checkpoint_path.as_deref())?;
-    let splits = data_source::load(&data_args, args.quiet)?;
+    if root {
+        check_outputs(args, &data_args, checkpoint_path.as_deref())?;
+    }
+    let quiet = args.quiet || !root;
+    let splits = data_source::load(&data_args, quiet)?;
     let (train, validation_data) = hold_out(splits.train, validation)?;
     train.check_fits(&trainer.network)?;
     splits.test.check_fits(&trainer.network)?;
-    let mut reporter = Reporter::new(args, &trainer, &data_args.data)?;
-    if !args.quiet {
+    let mut reporter = if root {
+        Some(Reporter::new(args, &trainer, &data_args.data)?)
+    } else {
+        None
+    };
+    if !quiet {
         print_banner(
             args,
             &trainer,
             &init,
             &splits.description,
             validation_data.as_ref(),
-            threads,
+            (threads, job.as_ref().map_or(1, |j| j.size())),
         );
     }
-    let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::SeqCst));
+    if job.is_none() {
+        // Under mpirun, Ctrl-C ends the whole job instead; the last epoch's checkpoint resumes it.
+        let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::SeqCst));
+    }
     let data_json = serde_json::json!({
         "data": data_args.data, "data_dir": data_args.data_dir, "label_column": data_args.label_column,
         "scale": data_args.scale, "test_fraction": data_args.test_fraction,
@@ -401,13 +425,25 @@ pub fn run(args: &TrainArgs) -> CliResult<()> {
         Some(path) => checkpoint::save(t, path, &extra),
         None => Ok(()),
     };
-    let outcome = trainer.run_saving(
-        &train,
-        validation_data.as_ref(),
-        Some(&splits.test),
-        &mut reporter,
-        &mut save_checkpoint,
-    )?;
+    let observer: &mut dyn Observer = match &mut reporter {
+        Some(reporter) => reporter,
+        None => &mut (),
+    };
+    let (test, validation) = (Some(&splits.test), validation_data.as_ref());
+    let outcome = match job {
+        None => trainer.run_saving(&train, validation, test, observer, &mut save_checkpoint),
+        Some(job) => trainer.run_distributed(
+            &train,
+            validation,
+            test,
+            observer,
+            &mut save_checkpoint,
+            job.collective(),
+        ),
+    }?;
+    let Some(reporter) = reporter else {
+        return Ok(()); // not rank 0: rank 0 reports and saves
+    };
     if let Some(e) = reporter.metrics_error {
         return Err(e);
     }
@@ -437,12 +473,14 @@ pub fn run(args: &TrainArgs) -> CliResult<()> {
     Ok(())
 }
 
-/// `--threads`, or every core (up to the library's limit); returns the number set.
-fn use_threads(args: &TrainArgs) -> CliResult<usize> {
+/// `--threads`, or every core (up to the library's limit) shared by the `local_ranks` processes
+/// of an MPI job on this host; returns the number set.
+fn use_threads(args: &TrainArgs, local_ranks: usize) -> CliResult<usize> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let threads = args.threads.map_or(backprop::default_threads(), |t| {
-        usize::try_from(t).unwrap_or(usize::MAX)
-    });
+    let threads = args.threads.map_or(
+        (backprop::default_threads() / local_ranks.max(1)).max(1),
+        |t| usize::try_from(t).unwrap_or(usize::MAX),
+    );
     if let Some(note) = backprop::limits::check_threads(threads, cores)? {
         eprintln!("{note}");
     }
@@ -457,7 +495,7 @@ fn print_banner(
     init: &str,
     data: &str,
     validation: Option<&Dataset>,
-    threads: usize,
+    (threads, ranks): (usize, usize),
 ) {
     let arch = trainer.network.architecture();
     println!(
@@ -488,8 +526,13 @@ fn print_banner(
         );
     }
     let settings = &trainer.settings;
+    let ranks = if ranks > 1 {
+        format!(" per rank × {ranks} MPI ranks (each mini-batch divided between them)")
+    } else {
+        String::new()
+    };
     println!(
-        "{} epochs, mini-batch {}, η = {}, {settings}, seed {}, {threads} thread(s)",
+        "{} epochs, mini-batch {}, η = {}, {settings}, seed {}, {threads} thread(s){ranks}",
         settings.epochs, settings.batch_size, settings.eta, settings.seed
     );
 }

@@ -353,6 +353,27 @@ impl Dataset {
         }
     }
 
+    /// A 64-bit hash of every input, label and target: equal for equal data sets, and with
+    /// overwhelming likelihood different otherwise (processes that train together compare it,
+    /// see [`crate::train::distributed`]). Stable for one build of the library, not across builds.
+    pub fn fingerprint(&self) -> u64 {
+        use std::hash::{DefaultHasher, Hash, Hasher};
+        let mut h = DefaultHasher::new();
+        (self.n_inputs, self.n_classes, &self.labels).hash(&mut h);
+        match &self.features {
+            Features::Bytes(v) => v.hash(&mut h),
+            other => other
+                .floats()
+                .into_iter()
+                .flatten()
+                .for_each(|x| x.to_bits().hash(&mut h)),
+        }
+        if let Some(t) = &self.targets {
+            t.iter().for_each(|x| x.to_bits().hash(&mut h));
+        }
+        h.finish()
+    }
+
     /// Refuses a data set without examples; `what` names it in the message (`the test split`).
     pub fn check_not_empty(&self, what: &str) -> Result<()> {
         if self.is_empty() {

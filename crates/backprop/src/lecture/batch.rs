@@ -18,6 +18,11 @@
 //! All buffers live in a [`Workspace`] made once for the largest mini-batch, which also knows the
 //! size `m` of the mini-batch it holds: nothing is allocated per mini-batch. `Z^(l)` is not kept:
 //! `σ` is applied in place and `σ'` is computed from `A`.
+//!
+//! A workspace may also hold one contiguous part of a mini-batch that several processes share
+//! ([`Workspace::set_batch_part`], used by [`crate::train::distributed`]): the passes then run on
+//! its rows only and BP3/BP4 still divide by the whole mini-batch's `m`, so adding the parts' gradients
+//! gives the mean of step 6.
 
 use crate::error::{Error, Result};
 use crate::kernel::float::Float;
@@ -29,13 +34,20 @@ use crate::lecture::layers::Layers;
 use crate::lecture::network::Network;
 use ndarray::{s, Array2, ArrayView2, ArrayViewMut2, Axis};
 use rand::RngExt;
+use std::ops::Range;
 
 /// Work buffers of the matrix path for mini-batches of up to `capacity` examples, and the size
 /// `m` of the mini-batch they hold now.
 #[derive(Clone, Debug)]
 pub struct Workspace<F: Float = f32> {
-    /// `m`, the number of examples in the current mini-batch (the first `m` rows of each buffer).
+    /// The number of examples held now (the first rows of each buffer): the whole mini-batch, or
+    /// this process's part of it.
     m: usize,
+    /// The held examples are `first..first + m` of a mini-batch of `whole` examples (`0..m` of
+    /// `m` unless it is shared, see [`Workspace::set_batch_part`]).
+    first: usize,
+    /// The size of the whole mini-batch, the `m` that BP3 and BP4 divide by.
+    whole: usize,
     /// `A^(1) = X`, `(capacity, n_1)`.
     x: Array2<F>,
     /// `Y`, `(capacity, n_L)`: one-hot targets.
@@ -64,6 +76,8 @@ impl<F: Float> Workspace<F> {
         };
         Workspace {
             m: capacity,
+            first: 0,
+            whole: capacity,
             x: Array2::zeros((capacity, sizes[0])),
             y: Array2::zeros((capacity, net.output_size())),
             a: per_layer(),
@@ -78,21 +92,38 @@ impl<F: Float> Workspace<F> {
         self.x.nrows()
     }
 
-    /// `m`, the size of the mini-batch held now.
+    /// `m`, the size of the mini-batch held now (of the whole one, when a part is held).
     pub fn batch_size(&self) -> usize {
-        self.m
+        self.whole
+    }
+
+    /// The examples of the mini-batch held now: `0..m`, or the part given to
+    /// [`set_batch_part`](Self::set_batch_part).
+    pub fn rows(&self) -> Range<usize> {
+        self.first..self.first + self.m
     }
 
     /// Starts a mini-batch of `m` examples: the next [`inputs_mut`](Self::inputs_mut),
     /// [`targets_mut`](Self::targets_mut) and the passes use the first `m` rows. Panics if `m`
     /// is 0 or above the capacity (a logic error of the caller).
     pub fn set_batch_size(&mut self, m: usize) {
+        self.set_batch_part(0..m, m);
+    }
+
+    /// Starts the part `rows` of a mini-batch of `m` examples that several processes share: the
+    /// next inputs, targets and passes use `rows.len()` rows, the dropout masks are those of these
+    /// rows in the whole mini-batch, and the gradient is `(1/m) Σ` over these rows only, so that
+    /// the parts' gradients add up to the mean of step 6. Panics if `rows` is empty, does not lie
+    /// in `0..m`, or exceeds the capacity (logic errors of the caller).
+    pub fn set_batch_part(&mut self, rows: Range<usize>, m: usize) {
         assert!(
-            (1..=self.capacity()).contains(&m),
-            "a mini-batch of {m} examples does not fit a workspace for 1..={}",
+            !rows.is_empty() && rows.end <= m && rows.len() <= self.capacity(),
+            "rows {rows:?} of a mini-batch of {m} examples do not fit a workspace for 1..={}",
             self.capacity()
         );
-        self.m = m;
+        self.m = rows.len();
+        self.first = rows.start;
+        self.whole = m;
     }
 
     /// `A^(1) = X` of the current mini-batch, `(m, n_1)`, to be filled with inputs.
@@ -161,11 +192,16 @@ impl<F: Float> Network<F> {
     /// sends `δ` only through the kept neurons.
     pub fn forward_batch_dropout(&self, ws: &mut Workspace<F>, p: f64, rng: &mut Rng) {
         let (m, keep) = (ws.m, F::cast(1.0 / (1.0 - p)));
+        let (before, after) = (ws.first, ws.whole - ws.first - ws.m);
         let mut masks = ws
             .dropout
             .take()
             .unwrap_or_else(|| ws.a.map(|a| Array2::zeros(a.dim())));
         for (_, mask) in masks.iter_mut().filter(|(l, _)| *l < self.num_layers()) {
+            // The draws of the rows held elsewhere are skipped, so a part gets the masks its
+            // rows would get in the whole mini-batch.
+            let n_l = mask.ncols();
+            skip_draws(rng, before * n_l);
             mask.slice_mut(s![..m, ..]).mapv_inplace(|_| {
                 if rng.random::<f64>() < p {
                     F::zero()
@@ -173,6 +209,7 @@ impl<F: Float> Network<F> {
                     keep
                 }
             });
+            skip_draws(rng, after * n_l);
         }
         self.forward_layers(ws, Some(&mut masks));
         ws.dropout = Some(masks);
@@ -229,7 +266,7 @@ impl<F: Float> Network<F> {
     /// cost of the batch.
     pub fn backward_batch_descend(&mut self, ws: &mut Workspace<F>, eta: F) -> F {
         let cost = self.output_error_batch(ws);
-        let step = -eta / F::cast(ws.m as f64);
+        let step = -eta / F::cast(ws.whole as f64);
         for l in (2..=self.num_layers()).rev() {
             if l > 2 {
                 self.hidden_error_batch(ws, l - 1); // BP2, from W^(l) before its update
@@ -293,10 +330,11 @@ impl<F: Float> Network<F> {
         }
     }
 
-    /// Step 5, **BP3** averaged over the mini-batch: `∇b^(l) = (1/m) Σ_rows Δ^(l)`.
+    /// Step 5, **BP3** averaged over the mini-batch: `∇b^(l) = (1/m) Σ_rows Δ^(l)` (of a
+    /// part, its rows' share of that mean).
     pub fn bias_gradient_batch(&self, ws: &mut Workspace<F>, l: usize) {
         let m = ws.m;
-        let inv_m = F::one() / F::cast(m as f64);
+        let inv_m = F::one() / F::cast(ws.whole as f64);
         let mut nabla_b = ws.gradient.nabla_b[l].view_mut();
         nabla_b.fill(F::zero());
         for row in ws.delta[l].slice(s![..m, ..]).rows() {
@@ -306,9 +344,9 @@ impl<F: Float> Network<F> {
     }
 
     /// Step 5, **BP4** averaged over the mini-batch: `∇W^(l) = (1/m) (Δ^(l))ᵀ A^(l-1)`,
-    /// `(n_l, m)·(m, n_(l-1))`.
+    /// `(n_l, m)·(m, n_(l-1))` (of a part, its rows' share of that mean).
     pub fn weight_gradient_batch(&self, ws: &mut Workspace<F>, l: usize) {
-        let inv_m = F::one() / F::cast(ws.m as f64);
+        let inv_m = F::one() / F::cast(ws.whole as f64);
         let (delta_l, a_prev, nabla_w) = ws.bp4_operands(l);
         bp4_product(delta_l, a_prev, inv_m, F::zero(), nabla_w);
     }
@@ -337,6 +375,13 @@ impl<F: Float> Network<F> {
         self.forward_batch(ws);
         self.backward_batch(ws);
         Ok(ws.gradient())
+    }
+}
+
+/// Draws and discards `n` numbers of `rng` (the dropout draws of rows held by other processes).
+fn skip_draws(rng: &mut Rng, n: usize) {
+    for _ in 0..n {
+        let _: f64 = rng.random();
     }
 }
 

@@ -40,6 +40,43 @@ impl<F: Float> Gradient<F> {
         self.nabla_b.iter_mut().for_each(|(_, b)| *b *= factor);
     }
 
+    /// `self ← 0`.
+    pub fn set_zero(&mut self) {
+        self.nabla_w.iter_mut().for_each(|(_, w)| w.fill(F::zero()));
+        self.nabla_b.iter_mut().for_each(|(_, b)| b.fill(F::zero()));
+    }
+
+    /// The number of entries, `Σ_l n_l (n_(l-1) + 1)`.
+    pub fn len(&self) -> usize {
+        let w: usize = self.nabla_w.iter().map(|(_, w)| w.len()).sum();
+        w + self.nabla_b.iter().map(|(_, b)| b.len()).sum::<usize>()
+    }
+
+    /// Whether there are no entries (never, for a network).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Appends every entry to `out`: `∇W^(2)`, `∇b^(2)`, `∇W^(3)`, … row by row (one buffer to
+    /// send to other processes).
+    pub fn append_to(&self, out: &mut Vec<F>) {
+        for ((_, w), (_, b)) in self.nabla_w.iter().zip(self.nabla_b.iter()) {
+            out.extend(w.iter());
+            out.extend(b.iter());
+        }
+    }
+
+    /// Reads every entry back from `values`, in the order of [`append_to`](Self::append_to);
+    /// returns the values left over. Panics if there are too few (a logic error of the caller).
+    pub fn read_from<'v>(&mut self, values: &'v [F]) -> &'v [F] {
+        let mut rest = values;
+        for ((_, w), (_, b)) in self.nabla_w.iter_mut().zip(self.nabla_b.iter_mut()) {
+            rest = fill_from(w, rest);
+            rest = fill_from(b, rest);
+        }
+        rest
+    }
+
     /// `max |g − h| / max |g|` over every entry of every layer: how far `other` is from `self`,
     /// relative to the size of `self` (0 when both are zero; infinite if any entry is NaN).
     pub fn relative_difference(&self, other: &Gradient<F>) -> f64 {
@@ -65,6 +102,13 @@ impl<F: Float> Gradient<F> {
             diff / size
         }
     }
+}
+
+/// Fills `a` from the first `a.len()` of `values`; returns the rest.
+fn fill_from<'v, F: Float, D: Dimension>(a: &mut Array<F, D>, values: &'v [F]) -> &'v [F] {
+    let (these, rest) = values.split_at(a.len());
+    a.iter_mut().zip(these).for_each(|(entry, &v)| *entry = v);
+    rest
 }
 
 /// The lecture's update, plain gradient descent, for one parameter tensor `θ` (a `W^(l)` or a

@@ -4,6 +4,7 @@
 //! Every gradient here comes from [`crate::lecture`]; this module decides only what to do with it.
 
 pub mod checkpoint;
+pub mod distributed;
 pub mod evaluate;
 pub mod gradcheck;
 pub mod optimizer;

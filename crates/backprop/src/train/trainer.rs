@@ -12,6 +12,7 @@ use crate::kernel::float::Float;
 use crate::lecture::batch::Workspace;
 use crate::lecture::init;
 use crate::lecture::network::Network;
+use crate::train::distributed::{self, Alone, Collective};
 use crate::train::optimizer::{Optimizer, OptimizerState};
 use crate::train::report::EpochReport;
 use crate::train::schedule::Decision;
@@ -149,6 +150,77 @@ impl<F: Float> Trainer<F> {
         observer: &mut dyn Observer,
         save: &mut dyn FnMut(&Trainer<F>) -> Result<()>,
     ) -> Result<Outcome> {
+        self.run_distributed(train, validation, test, observer, save, &mut Alone)
+    }
+
+    /// [`Trainer::run_saving`] as one of the ranks of `collective`, which all call it with the
+    /// same arguments: each mini-batch is divided between the ranks and their shares of the
+    /// gradient added (see [`crate::train::distributed`]). Only rank 0 calls `save`. When any
+    /// rank's observer asks to stop, every rank stops after the same mini-batch or epoch. With one
+    /// rank this is [`Trainer::run_saving`], bit for bit.
+    ///
+    /// An error returned on one rank only (a failed `save`, say) leaves the others waiting in the
+    /// next sum: the front must then end the whole job (MPI's `MPI_Abort`).
+    pub fn run_distributed(
+        &mut self,
+        train: &Dataset,
+        validation: Option<&Dataset>,
+        test: Option<&Dataset>,
+        observer: &mut dyn Observer,
+        save: &mut dyn FnMut(&Trainer<F>) -> Result<()>,
+        collective: &mut dyn Collective<F>,
+    ) -> Result<Outcome> {
+        self.check_can_run(train, validation, test)?;
+        let shared = collective.size() > 1;
+        if shared {
+            self.check_ranks_agree(train, validation, test, collective)?;
+        }
+        let root = collective.rank() == 0;
+        let mut save = |trainer: &Trainer<F>| if root { save(trainer) } else { Ok(()) };
+        let mut ws = Workspace::new(&self.network, self.settings.batch_size.min(train.len()));
+        while self.epoch < self.settings.epochs {
+            let flow = crate::kernel::threads::parallel(|| {
+                self.run_epoch(train, &mut ws, observer, collective)
+            })?;
+            if flow.is_break() {
+                save(self)?;
+                return Ok(Outcome::Interrupted);
+            }
+            let report = self.finish_epoch(train, validation, test)?;
+            let mut flow = observer.epoch_done(&report);
+            self.reports.push(report);
+            if shared {
+                flow = agree_on(collective, flow)?;
+                distributed::check_same(
+                    collective,
+                    distributed::checksum(&self.network, &self.optimizer_state),
+                    &format!("the weights after epoch {}", self.epoch),
+                    "the all-reduce gave the ranks different sums",
+                )?;
+            }
+            save(self)?;
+            if self.should_stop() {
+                self.restore_best();
+                return Ok(Outcome::Stopped);
+            }
+            if flow.is_break() {
+                return Ok(Outcome::Interrupted);
+            }
+        }
+        if self.settings.early_stop.is_some() {
+            self.restore_best();
+        }
+        Ok(Outcome::Finished)
+    }
+
+    /// Refuses to start what cannot run: bad settings, data that do not fit the network, a state
+    /// past the end of its epoch or of training, a penalty that would flip the weights' sign.
+    fn check_can_run(
+        &self,
+        train: &Dataset,
+        validation: Option<&Dataset>,
+        test: Option<&Dataset>,
+    ) -> Result<()> {
         self.settings.validate()?;
         for data in [Some(train), validation, test].into_iter().flatten() {
             data.check_fits(&self.network)?;
@@ -179,30 +251,34 @@ impl<F: Float> Trainer<F> {
                 "early stopping and halve-on-plateau need a validation split".into(),
             ));
         }
-        let mut ws = Workspace::new(&self.network, self.settings.batch_size.min(train.len()));
-        while self.epoch < self.settings.epochs {
-            let flow =
-                crate::kernel::threads::parallel(|| self.run_epoch(train, &mut ws, observer));
-            if flow.is_break() {
-                save(self)?;
-                return Ok(Outcome::Interrupted);
-            }
-            let report = self.finish_epoch(train, validation, test)?;
-            let flow = observer.epoch_done(&report);
-            self.reports.push(report);
-            save(self)?;
-            if self.should_stop() {
-                self.restore_best();
-                return Ok(Outcome::Stopped);
-            }
-            if flow.is_break() {
-                return Ok(Outcome::Interrupted);
-            }
-        }
-        if self.settings.early_stop.is_some() {
-            self.restore_best();
-        }
-        Ok(Outcome::Finished)
+        Ok(())
+    }
+
+    /// Before the first mini-batch: every rank must hold the same data and the same state.
+    fn check_ranks_agree(
+        &self,
+        train: &Dataset,
+        validation: Option<&Dataset>,
+        test: Option<&Dataset>,
+        collective: &mut dyn Collective<F>,
+    ) -> Result<()> {
+        distributed::check_same(
+            collective,
+            distributed::data_fingerprint(&[Some(train), validation, test]),
+            "the data sets",
+            "every rank must read the same files with the same flags",
+        )?;
+        let state = (self.epoch, self.batch, self.eta.to_bits());
+        let mut h = std::hash::DefaultHasher::new();
+        std::hash::Hash::hash(&state, &mut h);
+        let checksum = distributed::checksum(&self.network, &self.optimizer_state)
+            ^ std::hash::Hasher::finish(&h);
+        distributed::check_same(
+            collective,
+            checksum,
+            "the networks before training",
+            "every rank must start from the same seed or checkpoint",
+        )
     }
 
     /// The mini-batches of the current epoch from `self.batch` on; `Break` if interrupted.
@@ -211,56 +287,140 @@ impl<F: Float> Trainer<F> {
         train: &Dataset,
         ws: &mut Workspace<F>,
         observer: &mut dyn Observer,
-    ) -> ControlFlow<()> {
+        collective: &mut dyn Collective<F>,
+    ) -> Result<ControlFlow<()>> {
         let epoch = self.epoch + 1;
         let start = Instant::now();
         let order = self.order(epoch, train.len());
         let total = order.len().div_ceil(self.settings.batch_size);
         let eta = F::cast(self.eta);
+        let mut sums = Vec::new();
+        let mut stop_asked = false;
         for (k, batch) in order
             .chunks(self.settings.batch_size)
             .enumerate()
             .skip(self.batch)
         {
-            let m = batch.len();
-            ws.set_batch_size(m);
-            train.inputs_into(batch, ws.inputs_mut());
-            train.targets_into(batch, ws.targets_mut());
-            if self.settings.dropout > 0.0 {
-                let mut rng = init::rng(
-                    self.settings.seed ^ 0xD809,
-                    ((epoch as u64) << 32) | k as u64,
-                );
-                self.network
-                    .forward_batch_dropout(ws, self.settings.dropout, &mut rng);
+            let cost = if collective.size() == 1 {
+                self.step_alone(train, ws, batch, (epoch, k), eta)
             } else {
-                self.network.forward_batch(ws);
-            }
-            if self.settings.optimizer == Optimizer::Sgd && self.settings.regularization.is_none() {
-                // Plain SGD: the update rides on the BP4 product (same step, one pass fewer).
-                self.partial.0 += self.network.backward_batch_descend(ws, eta).as_f64();
-                self.optimizer_state.step += 1;
-            } else {
-                self.partial.0 += self.network.backward_batch(ws).as_f64();
-                let gradient = ws.gradient_mut();
-                self.settings
-                    .regularization
-                    .add_gradient(&self.network, train.len(), gradient);
-                self.network.optimizer_step(
-                    ws.gradient(),
-                    eta,
-                    &self.settings.optimizer,
-                    &mut self.optimizer_state,
-                );
-            }
+                let shared: (&mut dyn Collective<F>, _, _) = (collective, &mut sums, stop_asked);
+                match self.step_shared(train, ws, batch, (epoch, k), eta, shared)? {
+                    Some(cost) => cost,
+                    None => break, // a rank asked to stop after the previous mini-batch
+                }
+            };
+            self.partial.0 += cost.as_f64();
             self.batch = k + 1;
-            if observer.batch_done(k + 1, total).is_break() && k + 1 < total {
-                self.partial.1 += start.elapsed().as_secs_f64();
-                return ControlFlow::Break(());
+            stop_asked = observer.batch_done(k + 1, total).is_break() && k + 1 < total;
+            if stop_asked && collective.size() == 1 {
+                break;
             }
         }
         self.partial.1 += start.elapsed().as_secs_f64();
-        ControlFlow::Continue(())
+        Ok(if self.batch < total {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        })
+    }
+
+    /// One mini-batch (`batch`, its examples' indices) on one process: steps 2–6 and the update.
+    /// Returns the summed cost of the mini-batch.
+    fn step_alone(
+        &mut self,
+        train: &Dataset,
+        ws: &mut Workspace<F>,
+        batch: &[usize],
+        at: (usize, usize),
+        eta: F,
+    ) -> F {
+        ws.set_batch_size(batch.len());
+        self.forward(train, ws, batch, at);
+        if self.settings.optimizer == Optimizer::Sgd && self.settings.regularization.is_none() {
+            // Plain SGD: the update rides on the BP4 product (same step, one pass fewer).
+            self.optimizer_state.step += 1;
+            self.network.backward_batch_descend(ws, eta)
+        } else {
+            let cost = self.network.backward_batch(ws);
+            self.update(train.len(), ws, eta);
+            cost
+        }
+    }
+
+    /// One mini-batch shared by the ranks of `collective`: steps 2–5 on this rank's part, the sum
+    /// of the parts' gradients and costs over the ranks (step 6), and the update every rank
+    /// applies alike. `stop_asked` tells the others that this rank's observer asked to stop after
+    /// the previous mini-batch; if any rank did, nothing is updated and `None` is returned.
+    /// Otherwise returns the summed cost of the whole mini-batch.
+    fn step_shared(
+        &mut self,
+        train: &Dataset,
+        ws: &mut Workspace<F>,
+        batch: &[usize],
+        at: (usize, usize),
+        eta: F,
+        (collective, sums, stop_asked): (&mut dyn Collective<F>, &mut Vec<F>, bool),
+    ) -> Result<Option<F>> {
+        let rows = distributed::part(batch.len(), collective.size(), collective.rank());
+        let cost = if rows.is_empty() {
+            ws.gradient_mut().set_zero(); // fewer examples than ranks: nothing to add here
+            F::zero()
+        } else {
+            ws.set_batch_part(rows.clone(), batch.len());
+            self.forward(train, ws, &batch[rows], at);
+            self.network.backward_batch(ws) // (1/m) Σ over this part
+        };
+        sums.clear();
+        ws.gradient().append_to(sums);
+        sums.extend([cost, if stop_asked { F::one() } else { F::zero() }]);
+        collective.sum(sums)?; // MPI_Allreduce: the mean gradient of step 6 on every rank
+        let (cost, stops) = match ws.gradient_mut().read_from(sums) {
+            &[cost, stops] => (cost, stops),
+            rest => unreachable!("{} values after the gradient", rest.len()),
+        };
+        if stops > F::zero() {
+            return Ok(None);
+        }
+        self.update(train.len(), ws, eta);
+        Ok(Some(cost))
+    }
+
+    /// Step 2 for the `examples` loaded into `ws` (the mini-batch `k` of epoch `e`, `at = (e, k)`),
+    /// with the dropout masks of that mini-batch when training with dropout.
+    fn forward(
+        &self,
+        train: &Dataset,
+        ws: &mut Workspace<F>,
+        examples: &[usize],
+        at: (usize, usize),
+    ) {
+        train.inputs_into(examples, ws.inputs_mut());
+        train.targets_into(examples, ws.targets_mut());
+        if self.settings.dropout > 0.0 {
+            let (epoch, k) = at;
+            let mut rng = init::rng(
+                self.settings.seed ^ 0xD809,
+                ((epoch as u64) << 32) | k as u64,
+            );
+            self.network
+                .forward_batch_dropout(ws, self.settings.dropout, &mut rng);
+        } else {
+            self.network.forward_batch(ws);
+        }
+    }
+
+    /// The update by the mean gradient in `ws`, with the penalty's gradient added first.
+    fn update(&mut self, n: usize, ws: &mut Workspace<F>, eta: F) {
+        self.settings
+            .regularization
+            .add_gradient(&self.network, n, ws.gradient_mut());
+        self.network.optimizer_step(
+            ws.gradient(),
+            eta,
+            &self.settings.optimizer,
+            &mut self.optimizer_state,
+        );
     }
 
     /// Closes the epoch: its report, the divergence check, the best network and the schedule.
@@ -331,6 +491,20 @@ impl<F: Float> Trainer<F> {
             self.network = best.network.clone();
         }
     }
+}
+
+/// `flow` if every rank's observer agrees; `Break` on every rank if any asked to stop.
+fn agree_on<F: Float>(
+    collective: &mut dyn Collective<F>,
+    flow: ControlFlow<()>,
+) -> Result<ControlFlow<()>> {
+    let mut stops = [if flow.is_break() { F::one() } else { F::zero() }];
+    collective.sum(&mut stops)?;
+    Ok(if stops[0] > F::zero() {
+        ControlFlow::Break(())
+    } else {
+        ControlFlow::Continue(())
+    })
 }
 
 impl<F: Float> Network<F> {

@@ -1,0 +1,56 @@
+//! `backprop train --distributed`: the MPI driver. It starts MPI, says which rank this process
+//! is, hands the library a [`backprop::Collective`] whose sums are `MPI_Allreduce`, and ends the
+//! whole job (`MPI_Abort`) when a rank fails. What data-parallel training does is the library's
+//! (`backprop::train::distributed`, `Trainer::run_distributed`); which rank prints and writes is
+//! `commands::train`'s.
+//!
+//! Built only with the cargo feature `mpi` (the `mpi` crate, rsmpi, over Open MPI or MPICH; it
+//! needs libclang when built). Without it, `--distributed` is a one-line error naming the feature.
+
+#[cfg(feature = "mpi")]
+mod mpi;
+
+#[cfg(feature = "mpi")]
+pub use self::mpi::Job;
+
+#[cfg(not(feature = "mpi"))]
+pub use self::without_mpi::Job;
+
+/// Errors every rank meets alike (a bad flag, divergence) are printed once: rank 0 ends the job
+/// at once, the others only after this long, by which time rank 0's `MPI_Abort` has ended them.
+/// An error of one rank alone is printed by it after this delay.
+#[cfg_attr(not(feature = "mpi"), allow(dead_code))]
+const OTHER_RANKS_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+
+#[cfg(not(feature = "mpi"))]
+mod without_mpi {
+    use crate::error::{CliError, CliResult};
+    use backprop::Collective;
+
+    /// A job of an MPI build; none can exist in this one.
+    pub enum Job {}
+
+    impl Job {
+        /// Refuses: this build has no MPI.
+        pub fn start() -> CliResult<Job> {
+            Err(CliError::input(
+                "--distributed needs a backprop built with the cargo feature `mpi` (cargo build --release --features mpi, with Open MPI or MPICH and libclang installed)",
+            ))
+        }
+        pub fn rank(&self) -> usize {
+            match *self {}
+        }
+        pub fn size(&self) -> usize {
+            match *self {}
+        }
+        pub fn local_size(&self) -> usize {
+            match *self {}
+        }
+        pub fn collective(&mut self) -> &mut dyn Collective<f32> {
+            match *self {}
+        }
+        pub fn fail(&self, _error: &CliError) -> ! {
+            match *self {}
+        }
+    }
+}
