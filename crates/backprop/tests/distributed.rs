@@ -31,15 +31,15 @@ impl<F: Float> Collective<F> for Rank<F> {
     fn size(&self) -> usize {
         self.hub.slots.lock().unwrap().len()
     }
-    fn sum(&mut self, values: &mut [F]) -> backprop::Result<()> {
-        self.hub.slots.lock().unwrap()[self.rank] = values.to_vec();
+    fn sum(&mut self, parts: &[F], sums: &mut [F]) -> backprop::Result<()> {
+        self.hub.slots.lock().unwrap()[self.rank] = parts.to_vec();
         self.hub.barrier.wait();
         {
             let slots = self.hub.slots.lock().unwrap();
-            for (i, v) in values.iter_mut().enumerate() {
+            for (i, v) in sums.iter_mut().enumerate() {
                 *v = slots.iter().fold(F::zero(), |sum, slot| sum + slot[i]);
             }
-            values[0] += self.skew;
+            sums[0] += self.skew;
         }
         self.hub.barrier.wait();
         Ok(())

@@ -17,10 +17,9 @@ pub struct Job {
     _universe: Universe,
 }
 
-/// `MPI_COMM_WORLD`, and the send buffer of the all-reduce (MPI has it apart from the result).
+/// `MPI_COMM_WORLD`.
 struct World {
     comm: SimpleCommunicator,
-    send: Vec<f32>,
 }
 
 // SAFETY: MPI was initialised with MPI_THREAD_SERIALIZED or more (checked in `Job::start`), under
@@ -43,10 +42,7 @@ impl Job {
         let comm = universe.world();
         let local_size = comm.split_shared(comm.rank()).size() as usize;
         let job = Job {
-            world: World {
-                comm,
-                send: Vec::new(),
-            },
+            world: World { comm },
             local_size,
             _universe: universe,
         };
@@ -98,11 +94,9 @@ impl Collective<f32> for World {
         self.comm.size() as usize
     }
 
-    fn sum(&mut self, values: &mut [f32]) -> Result<()> {
-        self.send.clear();
-        self.send.extend_from_slice(values);
+    fn sum(&mut self, parts: &[f32], sums: &mut [f32]) -> Result<()> {
         self.comm
-            .all_reduce_into(&self.send[..], values, SystemOperation::sum());
+            .all_reduce_into(parts, sums, SystemOperation::sum());
         Ok(())
     }
 

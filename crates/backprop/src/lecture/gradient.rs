@@ -61,8 +61,8 @@ impl<F: Float> Gradient<F> {
     /// send to other processes).
     pub fn append_to(&self, out: &mut Vec<F>) {
         for ((_, w), (_, b)) in self.nabla_w.iter().zip(self.nabla_b.iter()) {
-            out.extend(w.iter());
-            out.extend(b.iter());
+            append_entries(w, out);
+            append_entries(b, out);
         }
     }
 
@@ -104,10 +104,21 @@ impl<F: Float> Gradient<F> {
     }
 }
 
-/// Fills `a` from the first `a.len()` of `values`; returns the rest.
+/// Appends the entries of `a` to `out`, row by row (one copy when `a` is in standard layout).
+fn append_entries<F: Float, D: Dimension>(a: &Array<F, D>, out: &mut Vec<F>) {
+    match a.as_slice() {
+        Some(entries) => out.extend_from_slice(entries),
+        None => out.extend(a.iter()),
+    }
+}
+
+/// Fills `a` row by row from the first `a.len()` of `values`; returns the rest.
 fn fill_from<'v, F: Float, D: Dimension>(a: &mut Array<F, D>, values: &'v [F]) -> &'v [F] {
     let (these, rest) = values.split_at(a.len());
-    a.iter_mut().zip(these).for_each(|(entry, &v)| *entry = v);
+    match a.as_slice_mut() {
+        Some(entries) => entries.copy_from_slice(these),
+        None => a.iter_mut().zip(these).for_each(|(entry, &v)| *entry = v),
+    }
     rest
 }
 

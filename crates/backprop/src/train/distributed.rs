@@ -38,11 +38,12 @@ pub trait Collective<F: Float>: Send {
     fn rank(&self) -> usize;
     /// The number of processes `P`, at least 1.
     fn size(&self) -> usize;
-    /// Replaces `values` on every rank by their elementwise sum over all ranks (an all-reduce).
-    /// Every rank must get the same bits; [`Trainer::run_distributed`] checks that it did.
+    /// `sums ← Σ_ranks parts`, elementwise, on every rank (an all-reduce; both slices have the
+    /// same length). Every rank must get the same bits; [`Trainer::run_distributed`] checks that
+    /// it did.
     ///
     /// [`Trainer::run_distributed`]: crate::train::trainer::Trainer::run_distributed
-    fn sum(&mut self, values: &mut [F]) -> Result<()>;
+    fn sum(&mut self, parts: &[F], sums: &mut [F]) -> Result<()>;
     /// Every rank's `value`, in rank order, on every rank (an all-gather).
     fn gather(&mut self, value: u64) -> Result<Vec<u64>>;
 }
@@ -60,7 +61,8 @@ impl<F: Float> Collective<F> for Alone {
     fn size(&self) -> usize {
         1
     }
-    fn sum(&mut self, _values: &mut [F]) -> Result<()> {
+    fn sum(&mut self, parts: &[F], sums: &mut [F]) -> Result<()> {
+        sums.copy_from_slice(parts);
         Ok(())
     }
     fn gather(&mut self, value: u64) -> Result<Vec<u64>> {

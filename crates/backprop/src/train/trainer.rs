@@ -294,7 +294,7 @@ impl<F: Float> Trainer<F> {
         let order = self.order(epoch, train.len());
         let total = order.len().div_ceil(self.settings.batch_size);
         let eta = F::cast(self.eta);
-        let mut sums = Vec::new();
+        let mut buffers = (Vec::new(), Vec::new());
         let mut stop_asked = false;
         for (k, batch) in order
             .chunks(self.settings.batch_size)
@@ -304,7 +304,7 @@ impl<F: Float> Trainer<F> {
             let cost = if collective.size() == 1 {
                 self.step_alone(train, ws, batch, (epoch, k), eta)
             } else {
-                let shared: (&mut dyn Collective<F>, _, _) = (collective, &mut sums, stop_asked);
+                let shared: (&mut dyn Collective<F>, _, _) = (collective, &mut buffers, stop_asked);
                 match self.step_shared(train, ws, batch, (epoch, k), eta, shared)? {
                     Some(cost) => cost,
                     None => break, // a rank asked to stop after the previous mini-batch
@@ -360,7 +360,7 @@ impl<F: Float> Trainer<F> {
         batch: &[usize],
         at: (usize, usize),
         eta: F,
-        (collective, sums, stop_asked): (&mut dyn Collective<F>, &mut Vec<F>, bool),
+        (collective, (parts, sums), stop_asked): Shared<'_, F>,
     ) -> Result<Option<F>> {
         let rows = distributed::part(batch.len(), collective.size(), collective.rank());
         let cost = if rows.is_empty() {
@@ -371,10 +371,11 @@ impl<F: Float> Trainer<F> {
             self.forward(train, ws, &batch[rows], at);
             self.network.backward_batch(ws) // (1/m) Σ over this part
         };
-        sums.clear();
-        ws.gradient().append_to(sums);
-        sums.extend([cost, if stop_asked { F::one() } else { F::zero() }]);
-        collective.sum(sums)?; // MPI_Allreduce: the mean gradient of step 6 on every rank
+        parts.clear();
+        ws.gradient().append_to(parts);
+        parts.extend([cost, if stop_asked { F::one() } else { F::zero() }]);
+        sums.resize(parts.len(), F::zero());
+        collective.sum(parts, sums)?; // MPI_Allreduce: the mean gradient of step 6 on every rank
         let (cost, stops) = match ws.gradient_mut().read_from(sums) {
             &[cost, stops] => (cost, stops),
             rest => unreachable!("{} values after the gradient", rest.len()),
@@ -493,13 +494,20 @@ impl<F: Float> Trainer<F> {
     }
 }
 
+/// What a rank brings to a shared mini-batch: the job, its buffers for this rank's part and for
+/// the sums, and whether its observer asked to stop after the previous mini-batch.
+type Shared<'a, F> = (&'a mut dyn Collective<F>, &'a mut (Vec<F>, Vec<F>), bool);
+
 /// `flow` if every rank's observer agrees; `Break` on every rank if any asked to stop.
 fn agree_on<F: Float>(
     collective: &mut dyn Collective<F>,
     flow: ControlFlow<()>,
 ) -> Result<ControlFlow<()>> {
-    let mut stops = [if flow.is_break() { F::one() } else { F::zero() }];
-    collective.sum(&mut stops)?;
+    let mut stops = [F::zero()];
+    collective.sum(
+        &[if flow.is_break() { F::one() } else { F::zero() }],
+        &mut stops,
+    )?;
     Ok(if stops[0] > F::zero() {
         ControlFlow::Break(())
     } else {
