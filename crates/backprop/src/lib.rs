@@ -31,7 +31,7 @@
 //! | module | what it holds |
 //! |---|---|
 //! | [`lecture`] | the network, σ and σ′ ([`lecture::activation`]), the costs and BP1 ([`lecture::cost`]), the reference path ([`lecture::reference`]), its matrix mirror ([`lecture::batch`]), gradients, the one-hot target |
-//! | [`train`] | [`TrainSettings`], the [`Trainer`] (epochs, mini-batches, step 6), update rules, penalties, η schedules, evaluation, reports, checkpoints, and the gradient check against finite differences |
+//! | [`train`] | [`TrainSettings`], the [`Trainer`] (epochs, mini-batches, step 6), update rules, penalties, η schedules, evaluation, reports, checkpoints, data-parallel training on several processes ([`train::distributed`]), and the gradient check against finite differences |
 //! | [`io`] | data sets (IDX, CSV, the embedded digits), model files (safetensors), ONNX export, atomic and bounded file operations |
 //! | [`kernel`] | the float types, the matrix products (one seam, one kernel per instruction set) and the thread pool |
 //! | [`limits`], [`error`] | the size bounds every front applies, and the one error type |

@@ -26,8 +26,7 @@
 use crate::error::{Error, Result};
 use crate::io::dataset::Dataset;
 use crate::kernel::float::Float;
-use crate::lecture::network::Network;
-use crate::train::optimizer::OptimizerState;
+use crate::train::trainer::Trainer;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::ops::Range;
 
@@ -79,10 +78,12 @@ pub fn part(m: usize, size: usize, rank: usize) -> Range<usize> {
     start..start + base + usize::from(rank < longer)
 }
 
-/// A 64-bit checksum of every weight, bias and optimizer buffer and the step count: equal on
-/// ranks that hold the same bits.
-pub fn checksum<F: Float>(network: &Network<F>, state: &OptimizerState<F>) -> u64 {
+/// A 64-bit checksum of a trainer's state: every weight, bias and optimizer buffer, the step
+/// count, where training stands and η. Equal on ranks that hold the same bits.
+pub fn checksum<F: Float>(trainer: &Trainer<F>) -> u64 {
+    let (network, state) = (&trainer.network, &trainer.optimizer_state);
     let mut h = DefaultHasher::new();
+    (trainer.epoch, trainer.batch, trainer.eta.to_bits()).hash(&mut h);
     let mut add = |values: &mut dyn Iterator<Item = &F>| {
         values.for_each(|v| v.as_f64().to_bits().hash(&mut h));
     };

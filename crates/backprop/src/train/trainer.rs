@@ -193,7 +193,7 @@ impl<F: Float> Trainer<F> {
                 flow = agree_on(collective, flow)?;
                 distributed::check_same(
                     collective,
-                    distributed::checksum(&self.network, &self.optimizer_state),
+                    distributed::checksum(self),
                     &format!("the weights after epoch {}", self.epoch),
                     "the all-reduce gave the ranks different sums",
                 )?;
@@ -268,14 +268,9 @@ impl<F: Float> Trainer<F> {
             "the data sets",
             "every rank must read the same files with the same flags",
         )?;
-        let state = (self.epoch, self.batch, self.eta.to_bits());
-        let mut h = std::hash::DefaultHasher::new();
-        std::hash::Hash::hash(&state, &mut h);
-        let checksum = distributed::checksum(&self.network, &self.optimizer_state)
-            ^ std::hash::Hasher::finish(&h);
         distributed::check_same(
             collective,
-            checksum,
+            distributed::checksum(self),
             "the networks before training",
             "every rank must start from the same seed or checkpoint",
         )
