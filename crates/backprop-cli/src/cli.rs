@@ -128,7 +128,8 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 0.0, value_parser = parse_unit, allow_hyphen_values = true)]
     pub dropout: f64,
     /// Save everything needed to continue here after every epoch (and on Ctrl-C). Without it,
-    /// Ctrl-C writes backprop-checkpoint.safetensors (or -2, -3, … if that exists) here.
+    /// Ctrl-C writes backprop-checkpoint.safetensors (or -2, -3, … if that exists) here; not
+    /// under mpirun with several ranks, where Ctrl-C ends the job and only this file remains.
     #[arg(long)]
     pub checkpoint: Option<PathBuf>,
     /// Continue the training saved in this checkpoint (its settings and data are used).

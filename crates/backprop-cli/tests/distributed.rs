@@ -153,6 +153,65 @@ mod over_mpi {
         assert!(stderr.contains("training diverged in epoch 1"), "{stderr}");
     }
 
+    /// Ranks given different flags are refused before training (they would leave each other
+    /// waiting); ranks started without `--distributed` are refused (they would each train alone
+    /// and write the same files).
+    #[test]
+    fn ranks_must_agree_and_know_they_are_ranks() {
+        let bin = env!("CARGO_BIN_EXE_backprop");
+        let rank = |epochs: &str| {
+            [
+                bin,
+                "train",
+                "--distributed",
+                "--layers",
+                "784,8,10",
+                "--epochs",
+                epochs,
+            ]
+            .map(String::from)
+        };
+        let out = Command::new("timeout")
+            .args([
+                "300",
+                "mpirun",
+                "--allow-run-as-root",
+                "--oversubscribe",
+                "-np",
+                "1",
+            ])
+            .args(rank("1"))
+            .args([":", "-np", "1"])
+            .args(rank("2"))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success() && out.status.code() != Some(124),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains("the training settings differ between ranks"),
+            "{stderr}"
+        );
+        let out = Command::new("timeout")
+            .args([
+                "300",
+                "mpirun",
+                "--allow-run-as-root",
+                "--oversubscribe",
+                "-np",
+                "2",
+                bin,
+            ])
+            .args(["train", "--epochs", "1"])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{stderr}");
+        assert!(stderr.contains("without --distributed"), "{stderr}");
+    }
+
     /// Outside mpirun, `--distributed` is MPI's single rank and says so in one line.
     #[test]
     fn outside_mpirun_it_is_one_rank() {

@@ -66,9 +66,11 @@ impl Observer for StopAfter {
     }
 }
 
-/// How one rank of a job is set up: its data, its observer, its skew.
+/// How one rank of a job is set up: its data, its settings if not the job's, its observer, its
+/// skew.
 struct RankSetup<F> {
     data: Dataset,
+    settings: Option<TrainSettings>,
     stop_after: Option<usize>,
     skew: F,
 }
@@ -89,7 +91,8 @@ fn train_ranks<F: Float>(
         .into_iter()
         .enumerate()
         .map(|(rank, setup)| {
-            let (hub, net, settings) = (hub.clone(), net.clone(), settings.clone());
+            let settings = setup.settings.clone().unwrap_or_else(|| settings.clone());
+            let (hub, net) = (hub.clone(), net.clone());
             std::thread::spawn(move || {
                 let mut collective = Rank {
                     rank,
@@ -116,6 +119,7 @@ fn ranks<F: Float>(data: &Dataset, size: usize) -> Vec<RankSetup<F>> {
     (0..size)
         .map(|_| RankSetup {
             data: data.clone(),
+            settings: None,
             stop_after: None,
             skew: F::zero(),
         })
@@ -222,12 +226,27 @@ fn one_rank_asking_to_stop_stops_all() {
     }
 }
 
-/// A rank with other data, or sums that differ between ranks, is an error on every rank.
+/// A rank with other settings or other data, or sums that differ between ranks, is an error on
+/// every rank (never a rank left waiting).
 #[test]
 fn disagreement_is_an_error_on_every_rank() {
     let data = digits(200);
     let net: Network<f64> = Network::builder(&[784, 10, 10]).seed(3).build().unwrap();
     let settings = TrainSettings::plain(1, 10, 1.0, 3);
+    for other in [
+        TrainSettings::plain(2, 10, 1.0, 3),
+        TrainSettings::plain(1, 20, 1.0, 3),
+    ] {
+        let mut setups = ranks(&data, 2);
+        setups[1].settings = Some(other);
+        for (_, outcome) in train_ranks(&net, &settings, setups) {
+            let e = outcome.unwrap_err().to_string();
+            assert!(
+                e.contains("the training settings differ between ranks"),
+                "{e}"
+            );
+        }
+    }
     let mut setups = ranks(&data, 2);
     setups[1].data = mnist_10k().unwrap().split_at(8000).1.split_at(200).0;
     for (_, outcome) in train_ranks(&net, &settings, setups) {

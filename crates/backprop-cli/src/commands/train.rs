@@ -3,7 +3,7 @@
 use crate::cli::{DataArgs, TrainArgs, Validation};
 use crate::commands;
 use crate::data_source;
-use crate::distributed::Job;
+use crate::distributed::{self, Job};
 use crate::error::{CliError, CliResult};
 use crate::plot::{self, training::EpochPoint, training::TrainingCurves};
 use backprop::train::checkpoint;
@@ -364,6 +364,11 @@ fn hold_out(
 }
 
 pub fn run(args: &TrainArgs) -> CliResult<()> {
+    if let Some(ranks) = distributed::launched_ranks().filter(|&n| n > 1 && !args.distributed) {
+        return Err(CliError::input(format!(
+            "started by mpirun as one of {ranks} ranks without --distributed: each rank would train its own network and write the same files; add --distributed to train one network together"
+        )));
+    }
     let mut job = args.distributed.then(Job::start).transpose()?;
     let result = train(args, job.as_mut());
     match (result, job) {
@@ -408,8 +413,9 @@ fn train(args: &TrainArgs, job: Option<&mut Job>) -> CliResult<()> {
             (threads, job.as_ref().map_or(1, |j| j.size())),
         );
     }
-    if job.is_none() {
-        // Under mpirun, Ctrl-C ends the whole job instead; the last epoch's checkpoint resumes it.
+    if job.as_ref().is_none_or(|j| j.size() == 1) {
+        // With several ranks mpirun ends the whole job on Ctrl-C instead; the last epoch's
+        // --checkpoint resumes it.
         let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::SeqCst));
     }
     let data_json = serde_json::json!({

@@ -22,6 +22,14 @@ pub use self::without_mpi::Job;
 #[cfg_attr(not(feature = "mpi"), allow(dead_code))]
 const OTHER_RANKS_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
 
+/// The number of ranks an MPI launcher (Open MPI's or MPICH's `mpirun`) started this process as
+/// one of, read from the environment it sets; `None` when not started by one.
+pub fn launched_ranks() -> Option<usize> {
+    ["OMPI_COMM_WORLD_SIZE", "PMI_SIZE"]
+        .iter()
+        .find_map(|name| std::env::var(name).ok()?.parse().ok())
+}
+
 #[cfg(not(feature = "mpi"))]
 mod without_mpi {
     use crate::error::{CliError, CliResult};

@@ -8,6 +8,7 @@ use mpi::environment::Universe;
 use mpi::topology::{Communicator, SimpleCommunicator};
 use mpi::traits::CommunicatorCollectives;
 use mpi::Threading;
+use std::io::Write;
 
 /// This process's place in an MPI job. Dropping it ends MPI (`MPI_Finalize`).
 pub struct Job {
@@ -75,12 +76,19 @@ impl Job {
     /// Prints `error` (other ranks: after [`OTHER_RANKS_WAIT`], naming the rank) and ends every
     /// rank of the job with its exit status (`MPI_Abort`).
     pub fn fail(&self, error: &CliError) -> ! {
-        if self.rank() == 0 {
-            eprintln!("error: {error}");
+        let line = if self.rank() == 0 {
+            format!("error: {error}\n")
         } else {
             std::thread::sleep(OTHER_RANKS_WAIT);
-            eprintln!("error: rank {} of {}: {error}", self.rank(), self.size());
-        }
+            format!("error: rank {} of {}: {error}\n", self.rank(), self.size())
+        };
+        // One write, so that mpirun forwards the line whole, and a moment for it to do so before
+        // the abort ends this process.
+        let mut stderr = std::io::stderr().lock();
+        let _ = stderr
+            .write_all(line.as_bytes())
+            .and_then(|()| stderr.flush());
+        std::thread::sleep(std::time::Duration::from_millis(200));
         self.world.comm.abort(error.code)
     }
 }

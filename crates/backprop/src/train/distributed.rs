@@ -26,6 +26,7 @@
 use crate::error::{Error, Result};
 use crate::io::dataset::Dataset;
 use crate::kernel::float::Float;
+use crate::train::settings::TrainSettings;
 use crate::train::trainer::Trainer;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::ops::Range;
@@ -100,6 +101,15 @@ pub fn checksum<F: Float>(trainer: &Trainer<F>) -> u64 {
         add(&mut b.iter());
     }
     state.step.hash(&mut h);
+    h.finish()
+}
+
+/// The fingerprint of training settings (every field, through their JSON form).
+pub fn settings_fingerprint(settings: &TrainSettings) -> u64 {
+    let mut h = DefaultHasher::new();
+    serde_json::to_string(settings)
+        .unwrap_or_default()
+        .hash(&mut h);
     h.finish()
 }
 

@@ -254,7 +254,8 @@ impl<F: Float> Trainer<F> {
         Ok(())
     }
 
-    /// Before the first mini-batch: every rank must hold the same data and the same state.
+    /// Before the first mini-batch: every rank must have the same settings and data and hold the
+    /// same state.
     fn check_ranks_agree(
         &self,
         train: &Dataset,
@@ -262,6 +263,12 @@ impl<F: Float> Trainer<F> {
         test: Option<&Dataset>,
         collective: &mut dyn Collective<F>,
     ) -> Result<()> {
+        distributed::check_same(
+            collective,
+            distributed::settings_fingerprint(&self.settings),
+            "the training settings",
+            "every rank must be given the same flags",
+        )?;
         distributed::check_same(
             collective,
             distributed::data_fingerprint(&[Some(train), validation, test]),
