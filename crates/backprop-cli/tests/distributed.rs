@@ -24,15 +24,20 @@ mod over_mpi {
     /// the lecture's recipe in f32, relative to the largest weight (measured: see BENCHMARKS.md).
     const BOUND: f64 = 2e-4;
 
-    /// `mpirun -np P backprop train --distributed ARGS`, ended after 5 minutes at most.
-    fn mpirun(ranks: usize, args: &[&str]) -> Output {
+    /// `mpirun ARGS` (Open MPI), ended after 5 minutes at most.
+    fn launch<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Output {
         Command::new("timeout")
             .args(["300", "mpirun", "--allow-run-as-root", "--oversubscribe"])
-            .args(["-np", &ranks.to_string(), env!("CARGO_BIN_EXE_backprop")])
-            .args(["train", "--distributed"])
             .args(args)
             .output()
             .expect("mpirun (Open MPI) is installed")
+    }
+
+    /// `mpirun -np P backprop train --distributed ARGS`.
+    fn mpirun(ranks: usize, args: &[&str]) -> Output {
+        let p = ranks.to_string();
+        let bin = env!("CARGO_BIN_EXE_backprop");
+        launch(&[&["-np", &p, bin, "train", "--distributed"], args].concat())
     }
 
     fn alone(args: &[&str]) -> Output {
@@ -159,7 +164,7 @@ mod over_mpi {
     #[test]
     fn ranks_must_agree_and_know_they_are_ranks() {
         let bin = env!("CARGO_BIN_EXE_backprop");
-        let rank = |epochs: &str| {
+        let rank = |epochs| {
             [
                 bin,
                 "train",
@@ -169,22 +174,16 @@ mod over_mpi {
                 "--epochs",
                 epochs,
             ]
-            .map(String::from)
         };
-        let out = Command::new("timeout")
-            .args([
-                "300",
-                "mpirun",
-                "--allow-run-as-root",
-                "--oversubscribe",
-                "-np",
-                "1",
-            ])
-            .args(rank("1"))
-            .args([":", "-np", "1"])
-            .args(rank("2"))
-            .output()
-            .unwrap();
+        let out = launch(
+            &[
+                &["-np", "1"],
+                &rank("1")[..],
+                &[":", "-np", "1"],
+                &rank("2"),
+            ]
+            .concat(),
+        );
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(
             !out.status.success() && out.status.code() != Some(124),
@@ -194,19 +193,7 @@ mod over_mpi {
             stderr.contains("the training settings differ between ranks"),
             "{stderr}"
         );
-        let out = Command::new("timeout")
-            .args([
-                "300",
-                "mpirun",
-                "--allow-run-as-root",
-                "--oversubscribe",
-                "-np",
-                "2",
-                bin,
-            ])
-            .args(["train", "--epochs", "1"])
-            .output()
-            .unwrap();
+        let out = launch(&["-np", "2", bin, "train", "--epochs", "1"]);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(!out.status.success(), "{stderr}");
         assert!(stderr.contains("without --distributed"), "{stderr}");
