@@ -651,6 +651,59 @@ fn bad_requests_are_refused_with_one_line_of_json() {
     );
 }
 
+/// The status of a raw POST of `{}` to `path` with these `Host` and `Origin` headers.
+fn post_with(server: &Server, path: &str, host: &str, origin: Option<&str>) -> (u16, String) {
+    let address = server.url.trim_start_matches("http://");
+    let mut stream = TcpStream::connect(address).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .unwrap();
+    let origin = origin.map_or(String::new(), |o| format!("Origin: {o}\r\n"));
+    write!(
+        stream,
+        "POST {path} HTTP/1.1\r\nHost: {host}\r\n{origin}Content-Length: 2\r\nConnection: close\r\n\r\n{{}}"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    let status = answer[9..12].parse().unwrap();
+    (status, answer.lines().last().unwrap_or("").to_string())
+}
+
+/// A page of another site open in the user's browser cannot drive the server: a foreign
+/// `Origin`, or (on loopback) a `Host` that is not a loopback name as a DNS-rebinding page would
+/// send, is refused with 403; the page's own requests and those without `Origin` (curl) pass.
+#[test]
+fn requests_from_other_sites_are_refused() {
+    let server = Server::start(&[]);
+    let here = server.url.trim_start_matches("http://").to_string();
+    let port = here.rsplit_once(':').unwrap().1;
+    let localhost = format!("localhost:{port}");
+    let own = format!("http://{here}");
+    for (host, origin, expected) in [
+        (here.as_str(), None, 200),
+        (here.as_str(), Some(own.as_str()), 200),
+        (
+            localhost.as_str(),
+            Some(&*format!("http://{localhost}")),
+            200,
+        ),
+        (here.as_str(), Some("http://evil.example"), 403),
+        (here.as_str(), Some("null"), 403),
+        (here.as_str(), Some(&*format!("https://{here}")), 403),
+        ("evil.example", Some("http://evil.example"), 403),
+        (&*format!("evil.example:{port}"), None, 403),
+    ] {
+        let (status, body) = post_with(&server, "/api/pause", host, origin);
+        assert_eq!(status, expected, "Host {host}, Origin {origin:?}: {body}");
+        if expected == 403 {
+            assert!(body.starts_with("{\"error\":"), "{body}");
+        }
+    }
+    let (status, _) = server.post("/api/pause", "");
+    assert_eq!(status, 200);
+}
+
 #[test]
 fn another_host_is_warned_about() {
     let server = Server::start(&["--host", "0.0.0.0"]);

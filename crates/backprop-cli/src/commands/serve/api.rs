@@ -1,7 +1,7 @@
 //! The routes: each reads its request, calls the library (or the session), and answers JSON.
 //! Every refusal is one line of JSON, `{"error": "…"}`, with status 400 (bad request), 404 (no
 //! such route), 405 (wrong method), 409 (training is running, or finished), 413 (body too
-//! large) or 500.
+//! large) or 500; 403 for a request another site's page sent from the user's browser.
 
 use super::page;
 use super::session::{App, Refusal, Settings};
@@ -9,6 +9,7 @@ use crate::error::CliError;
 use crate::trace_view::{self, Traced};
 use axum::extract::{FromRequest, RawQuery, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -117,7 +118,8 @@ async fn blocking<T: Send + 'static>(
     })
 }
 
-pub fn router(app: Shared, shutdown: watch::Receiver<bool>) -> Router {
+/// Every route; `loopback`: the server listens on this machine's loopback address only.
+pub fn router(app: Shared, shutdown: watch::Receiver<bool>, loopback: bool) -> Router {
     Router::new()
         .route("/", get(page::index))
         .route("/app.js", get(page::script))
@@ -141,6 +143,51 @@ pub fn router(app: Shared, shutdown: watch::Receiver<bool>) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(app)
+        .layer(middleware::from_fn(move |request: Request, next: Next| {
+            same_site(request, next, loopback)
+        }))
+}
+
+/// Refuses (403) what a page of another site open in the user's browser could send here: a
+/// request whose `Origin` (browsers send it with every cross-site POST) is not the address the
+/// request was sent to, and, on a loopback server, a request whose `Host` is not a loopback
+/// name (a DNS-rebinding page reaches 127.0.0.1 under its own name). Requests without `Origin`
+/// (curl, scripts) and the page's own pass.
+async fn same_site(request: Request, next: Next, loopback: bool) -> Response {
+    let headers = request.headers();
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    if loopback && !host.is_some_and(|h| super::is_loopback(host_name(h))) {
+        let host = host.unwrap_or("none");
+        return forbidden(format!("Host {host} is not a name of this machine's loopback address (the server listens on loopback only)"));
+    }
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        let origin = origin.to_str().unwrap_or("?");
+        let same = origin
+            .strip_prefix("http://")
+            .is_some_and(|o| Some(o) == host);
+        if !same {
+            return forbidden(format!(
+                "a request from the page of another site ({origin}) is refused"
+            ));
+        }
+    }
+    next.run(request).await
+}
+
+/// The host of a `Host` header without its port: `127.0.0.1`, `localhost`, `::1`.
+fn host_name(host: &str) -> &str {
+    match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(v6),
+        None => host.rsplit_once(':').map_or(host, |(name, _)| name),
+    }
+}
+
+fn forbidden(message: String) -> Response {
+    ApiError {
+        status: StatusCode::FORBIDDEN,
+        message,
+    }
+    .into_response()
 }
 
 async fn not_found() -> ApiError {

@@ -68,7 +68,7 @@ async fn serve(args: &ServeArgs, app: Arc<App>) -> CliResult<()> {
     ))?;
     let (shutdown_tx, shutdown_rx) = tokio::sync::watch::channel(false);
     let mut stopping = shutdown_rx.clone();
-    let router = api::router(app.clone(), shutdown_rx);
+    let router = api::router(app.clone(), shutdown_rx, address.ip().is_loopback());
     let server = axum::serve(listener, router)
         .with_graceful_shutdown(async move {
             let _ = stopping.wait_for(|stop| *stop).await;
