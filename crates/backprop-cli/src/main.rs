@@ -114,10 +114,11 @@ fn main() {
         eprintln!("error: {e}");
         std::process::exit(2);
     }
-    let result = run(cli).and_then(|()| {
-        std::io::stdout()
-            .flush()
-            .map_err(|e| CliError::failure(format!("stdout: {e}")))
+    let result = run(cli).and_then(|()| match std::io::stdout().flush() {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(CliError::failure(format!("stdout: {e}")))
+        }
+        _ => Ok(()), // a reader that has gone took what it wanted
     });
     if let Err(e) = result {
         eprintln!("error: {e}");

@@ -440,3 +440,30 @@ fn a_closed_pipe_ends_the_program_quietly() {
     );
     assert_eq!(out.status.code(), Some(0), "{stderr}");
 }
+
+/// `train … | head -1`: the reader goes away, training goes on silently and `--save` is written
+/// (found by attacking `--distributed`: it used to end at once with status 0 and no model).
+#[test]
+fn a_closed_pipe_does_not_stop_training_before_it_saves() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("m.safetensors");
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("backprop"))
+        .args(["train", "--epochs", "2", "--layers", "784,8,10", "--save"])
+        .arg(&model)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.is_empty(), "{stderr}");
+    assert_eq!(
+        backprop::io::model_file::load(&model)
+            .unwrap()
+            .network
+            .sizes(),
+        [784, 8, 10]
+    );
+}

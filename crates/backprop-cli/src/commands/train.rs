@@ -17,6 +17,35 @@ use std::ops::ControlFlow;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+/// `println!` for the lines of a training run. When stdout's reader has gone
+/// (`backprop train --save m.safetensors | head -1`) training goes on without printing, so that
+/// `--save`, `--checkpoint`, `--metrics` and `--plot` are still written; any other failure to
+/// print (`> /dev/full`) ends the program with an I/O error, as everywhere.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        say(format_args!($($arg)*))
+    };
+}
+
+fn say(line: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    static READER_GONE: AtomicBool = AtomicBool::new(false);
+    if READER_GONE.load(Ordering::Relaxed) {
+        return;
+    }
+    let mut out = std::io::stdout().lock();
+    match writeln!(out, "{line}").and_then(|()| out.flush()) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+            READER_GONE.store(true, Ordering::Relaxed);
+        }
+        Err(e) => {
+            eprintln!("error: stdout: {e}");
+            std::process::exit(1);
+        }
+    }
+}
+
 /// The progress bar, the epoch lines, the metrics file and the plot, fed by the training loop.
 struct Reporter {
     bar: ProgressBar,
@@ -94,7 +123,7 @@ impl Observer for Reporter {
             let validation = r.validation.as_ref().map_or(String::new(), |v| {
                 format!("  validation {:.2}%", 100.0 * v.accuracy())
             });
-            println!(
+            say!(
                 "Epoch {}: {} / {} ({:.2}%)  train cost {:.4}  test cost {:.4}{validation}  {:.2} s",
                 r.epoch,
                 t.correct,
@@ -460,13 +489,13 @@ fn train(args: &TrainArgs, job: Option<&mut Job>) -> CliResult<()> {
     }
     if outcome == Outcome::Stopped {
         if let Some(best) = &trainer.best {
-            println!("Stopped after epoch {}: keeping the network of epoch {} (validation accuracy {:.2}%)", trainer.epoch, best.epoch, 100.0 * best.accuracy);
+            say!("Stopped after epoch {}: keeping the network of epoch {} (validation accuracy {:.2}%)", trainer.epoch, best.epoch, 100.0 * best.accuracy);
         }
     }
     print_summary(&trainer.reports);
     if validation_data.is_some() || outcome == Outcome::Stopped {
         let t = trainer.network.evaluate(&splits.test);
-        println!(
+        say!(
             "Kept network: {} / {} ({:.2}%) on the test split",
             t.correct,
             t.total,
@@ -504,7 +533,7 @@ fn print_banner(
     (threads, ranks): (usize, usize),
 ) {
     let arch = trainer.network.architecture();
-    println!(
+    say!(
         "Training {} ({}/{}, {} cost, {init} init) on {data}",
         backprop::sizes_text(&arch.sizes),
         arch.hidden,
@@ -520,15 +549,17 @@ fn print_banner(
         } else {
             String::new()
         };
-        println!(
+        say!(
             "Validation: the last {} training examples, held out{default}",
             v.len()
         );
     }
     if trainer.epoch > 0 || trainer.batch > 0 {
-        println!(
+        say!(
             "Resuming after epoch {}, mini-batch {}, η = {}",
-            trainer.epoch, trainer.batch, trainer.eta
+            trainer.epoch,
+            trainer.batch,
+            trainer.eta
         );
     }
     let settings = &trainer.settings;
@@ -537,9 +568,12 @@ fn print_banner(
     } else {
         String::new()
     };
-    println!(
+    say!(
         "{} epochs, mini-batch {}, η = {}, {settings}, seed {}, {threads} thread(s){ranks}",
-        settings.epochs, settings.batch_size, settings.eta, settings.seed
+        settings.epochs,
+        settings.batch_size,
+        settings.eta,
+        settings.seed
     );
 }
 
@@ -570,7 +604,7 @@ fn save_model(trainer: &Trainer, path: &Path, data: &str, init: String) -> CliRe
     settings["init"] = init.into();
     let extra = BTreeMap::from([("training".to_string(), settings.to_string())]);
     backprop::io::model_file::save(&trainer.network, path, &extra)?;
-    println!("Saved {}", path.display());
+    say!("Saved {}", path.display());
     Ok(())
 }
 
@@ -589,7 +623,7 @@ fn print_summary(reports: &[EpochReport]) {
         last.test.as_ref().expect("test data"),
         best.test.as_ref().expect("test data"),
     );
-    println!(
+    say!(
         "Final: {} / {} ({:.2}%) after {} epochs; best {} / {} ({:.2}%) at epoch {}; {:.2} s training ({:.3} s/epoch)",
         lt.correct,
         lt.total,
