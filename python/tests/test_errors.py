@@ -56,6 +56,10 @@ def net():
     (lambda: net().train(X, Y, early_stop=1, validation=50), ValueError, "nothing would be left"),
     (lambda: net().train(X, Y, threads=100000), ValueError, "thread"),
     (lambda: net().train(X, np.zeros((50, 2))), ValueError, "2 values per example"),
+    (lambda: backprop.Network([4, 5, 3], cost="cross-entropy").train(X, np.full((50, 3), 1.5)),
+     ValueError, "target value 1.5 outside [0, 1]"),
+    (lambda: backprop.Network([4, 5, 3], output_activation="softmax", cost="log-likelihood")
+     .train(X, np.full((50, 3), 0.5)), ValueError, "sum to 1.5"),
     (lambda: net().trace(X[0], 3), ValueError, "label 3"),
     (lambda: net().trace(X[0], np.zeros(2)), ValueError, "the target has 2 values"),
     (lambda: net().backprop(X[0][:3], 0), ValueError, "3 values but the first layer has 4"),

@@ -120,7 +120,9 @@ impl Dataset {
 
     /// A regression data set: real inputs and, for each example, a real target row `y` of
     /// `n_outputs` values (`targets.len() == examples · n_outputs`), every one finite. With an
-    /// identity output and the quadratic cost, training fits `a^(L)` to `y`.
+    /// identity output and the quadratic cost, training fits `a^(L)` to `y`; the logarithmic
+    /// costs take rows in `[0, 1]` (log-likelihood with softmax: rows that sum to 1), checked
+    /// against the network by [`Dataset::check_fits`].
     pub fn from_target_rows(
         features: SharedFloats,
         n_inputs: usize,
@@ -383,7 +385,8 @@ impl Dataset {
     }
 
     /// Refuses a data set whose inputs do not fit the first layer of `net` or whose labels do not
-    /// fit its output layer.
+    /// fit its output layer, and target rows its cost is not defined for
+    /// ([`Cost::check_target`](crate::Cost::check_target)).
     pub fn check_fits<F: Float>(&self, net: &Network<F>) -> Result<()> {
         let sizes = net.sizes();
         let (n_in, n_out) = (sizes[0], net.output_size());
@@ -398,6 +401,14 @@ impl Dataset {
                 "the targets have {} values per example but the output layer has {n_out} neurons",
                 self.n_classes
             )));
+        }
+        if let Some(targets) = &self.targets {
+            let (cost, output) = (net.cost(), net.activation(net.num_layers()));
+            for (i, y) in targets.chunks(self.n_classes).enumerate() {
+                cost.check_target(output, y).map_err(|why| {
+                    Error::InvalidSetting(format!("the data's target row {i} has {why}"))
+                })?;
+            }
         }
         if let Some(k) = self.labels.iter().max().filter(|&&k| k >= n_out) {
             return Err(Error::Shape(format!(

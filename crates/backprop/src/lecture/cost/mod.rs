@@ -154,6 +154,31 @@ impl Cost {
         }
     }
 
+    /// Refuses a target row `y` this cost is not defined for with this output activation: the
+    /// logarithmic costs need every `y_i` in `[0, 1]`, and the log-likelihood with a softmax
+    /// output needs `Σ y_i = 1` (to 1e-3), since its BP1 `a − y` assumes it. Returns why not.
+    /// One-hot rows always pass.
+    pub fn check_target(self, output: Activation, y: &[f32]) -> std::result::Result<(), String> {
+        if !self.needs_unit_interval() {
+            return Ok(());
+        }
+        if let Some(v) = y.iter().find(|v| !(0.0..=1.0).contains(*v)) {
+            return Err(format!(
+                "a target value {v} outside [0, 1], which the {self} cost is not defined for"
+            ));
+        }
+        let sum: f64 = y.iter().map(|&v| f64::from(v)).sum();
+        if output == Activation::Softmax
+            && self.cancels_sigma_prime(output)
+            && (sum - 1.0).abs() > 1e-3
+        {
+            return Err(format!(
+                "target values that sum to {sum}, but the {self} cost with a softmax output needs them to sum to 1 (a probability for each class)"
+            ));
+        }
+        Ok(())
+    }
+
     /// **BP1**, the output error `δ^(L) = ∇_a C ∘ σ'(z^(L))` (for the quadratic cost BP1':
     /// `δ^(L) = (a^(L) − y) ∘ σ'(z^(L))`); for a softmax output `∘ σ'` becomes the product with
     /// its Jacobian, and where σ' cancels ([`Cost::cancels_sigma_prime`]) `δ^(L) = a^(L) − y`.
