@@ -480,6 +480,32 @@ fn a_full_stdout_is_an_io_error() {
             "{stderr}"
         );
     }
+    // `train` still writes what it was asked to, then reports the failure to print.
+    let saved = dir.path().join("full.st");
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("backprop"))
+        .args([
+            "train",
+            "--epochs",
+            "1",
+            "--layers",
+            "784,8,10",
+            "--save",
+            s(&saved),
+        ])
+        .stdout(full)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(
+        stderr.trim(),
+        "error: stdout: No space left on device (os error 28)"
+    );
+    assert!(saved.exists(), "{stderr}");
 }
 
 // 6. Loose ends.

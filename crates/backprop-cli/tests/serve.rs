@@ -693,6 +693,14 @@ fn requests_from_other_sites_are_refused() {
         (here.as_str(), Some(&*format!("https://{here}")), 403),
         ("evil.example", Some("http://evil.example"), 403),
         (&*format!("evil.example:{port}"), None, 403),
+        (&*format!("LOCALHOST:{port}"), None, 200),
+        (&*format!("localhost.:{port}"), None, 200),
+        (&*format!("[::1]:{port}"), None, 200),
+        (&*format!("[::1]evil.example:{port}"), None, 403),
+        (&*format!("{here}@evil.example"), None, 403),
+        ("127.0.0.1:1", None, 403),
+        // Two Host headers (the second one injected by the helper's raw request).
+        (&*format!("{here}\r\nHost: evil.example:{port}"), None, 403),
     ] {
         let (status, body) = post_with(&server, "/api/pause", host, origin);
         assert_eq!(status, expected, "Host {host}, Origin {origin:?}: {body}");

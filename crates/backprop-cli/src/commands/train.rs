@@ -17,32 +17,38 @@ use std::ops::ControlFlow;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-/// `println!` for the lines of a training run. When stdout's reader has gone
-/// (`backprop train --save m.safetensors | head -1`) training goes on without printing, so that
-/// `--save`, `--checkpoint`, `--metrics` and `--plot` are still written; any other failure to
-/// print (`> /dev/full`) ends the program with an I/O error, as everywhere.
+/// `println!` for the lines of a training run. When stdout fails, training goes on without
+/// printing, so that `--save`, `--checkpoint`, `--metrics` and `--plot` are still written: a
+/// reader that has gone (`backprop train --save m.safetensors | head -1`) is then no error, any
+/// other failure (`> /dev/full`) is reported when training ends ([`stdout_failure`]).
 macro_rules! say {
     ($($arg:tt)*) => {
         say(format_args!($($arg)*))
     };
 }
 
+static STDOUT_GONE: AtomicBool = AtomicBool::new(false);
+static STDOUT_ERROR: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
 fn say(line: std::fmt::Arguments<'_>) {
     use std::io::Write;
-    static READER_GONE: AtomicBool = AtomicBool::new(false);
-    if READER_GONE.load(Ordering::Relaxed) {
+    if STDOUT_GONE.load(Ordering::Relaxed) {
         return;
     }
     let mut out = std::io::stdout().lock();
-    match writeln!(out, "{line}").and_then(|()| out.flush()) {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
-            READER_GONE.store(true, Ordering::Relaxed);
+    if let Err(e) = writeln!(out, "{line}").and_then(|()| out.flush()) {
+        STDOUT_GONE.store(true, Ordering::Relaxed);
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            let _ = STDOUT_ERROR.set(e.to_string());
         }
-        Err(e) => {
-            eprintln!("error: stdout: {e}");
-            std::process::exit(1);
-        }
+    }
+}
+
+/// The failure to print met by [`say`], other than a reader that has gone.
+fn stdout_failure() -> CliResult<()> {
+    match STDOUT_ERROR.get() {
+        Some(e) => Err(CliError::failure(format!("stdout: {e}"))),
+        None => Ok(()),
     }
 }
 
@@ -505,7 +511,7 @@ fn train(args: &TrainArgs, job: Option<&mut Job>) -> CliResult<()> {
     if let Some(path) = &args.save {
         save_model(&trainer, path, &data_args.data, init)?;
     }
-    Ok(())
+    stdout_failure()
 }
 
 /// `--threads`, or every core (up to the library's limit) shared by the `local_ranks` processes

@@ -21,6 +21,7 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::convert::Infallible;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::sync::{broadcast, watch};
 
@@ -118,8 +119,8 @@ async fn blocking<T: Send + 'static>(
     })
 }
 
-/// Every route; `loopback`: the server listens on this machine's loopback address only.
-pub fn router(app: Shared, shutdown: watch::Receiver<bool>, loopback: bool) -> Router {
+/// Every route, for a server listening on `address`.
+pub fn router(app: Shared, shutdown: watch::Receiver<bool>, address: SocketAddr) -> Router {
     Router::new()
         .route("/", get(page::index))
         .route("/app.js", get(page::script))
@@ -144,41 +145,82 @@ pub fn router(app: Shared, shutdown: watch::Receiver<bool>, loopback: bool) -> R
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(app)
         .layer(middleware::from_fn(move |request: Request, next: Next| {
-            same_site(request, next, loopback)
+            same_site(request, next, address)
         }))
 }
 
 /// Refuses (403) what a page of another site open in the user's browser could send here: a
 /// request whose `Origin` (browsers send it with every cross-site POST) is not the address the
 /// request was sent to, and, on a loopback server, a request whose `Host` is not a loopback
-/// name (a DNS-rebinding page reaches 127.0.0.1 under its own name). Requests without `Origin`
-/// (curl, scripts) and the page's own pass.
-async fn same_site(request: Request, next: Next, loopback: bool) -> Response {
+/// name with this server's port (a DNS-rebinding page reaches 127.0.0.1 under its own name).
+/// Requests without `Origin` (curl, scripts) and the page's own pass. A repeated `Host` or
+/// `Origin` is refused too. (On another `--host`, DNS rebinding cannot be told from a real name
+/// of the machine: `serve` warns about it.)
+async fn same_site(request: Request, next: Next, address: SocketAddr) -> Response {
     let headers = request.headers();
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
-    if loopback && !host.is_some_and(|h| super::is_loopback(host_name(h))) {
-        let host = host.unwrap_or("none");
-        return forbidden(format!("Host {host} is not a name of this machine's loopback address (the server listens on loopback only)"));
+    let [host, origin] = [header::HOST, header::ORIGIN].map(|name| {
+        let mut values = headers.get_all(name).iter();
+        match (values.next(), values.next()) {
+            (Some(_), Some(_)) => Err(()),
+            (value, _) => Ok(value.map(|v| v.to_str().unwrap_or("(unreadable)"))),
+        }
+    });
+    let (Ok(host), Ok(origin)) = (host, origin) else {
+        return forbidden("a request with two Host or two Origin headers is refused".into());
+    };
+    if address.ip().is_loopback() {
+        let Some(host) = host else {
+            return forbidden("a request without a Host header is refused".into());
+        };
+        if !is_this_loopback_server(host, address.port()) {
+            return forbidden(format!(
+                "Host {} is not a loopback name with port {} (the server listens on loopback only)",
+                shortened(host),
+                address.port()
+            ));
+        }
     }
-    if let Some(origin) = headers.get(header::ORIGIN) {
-        let origin = origin.to_str().unwrap_or("?");
+    if let Some(origin) = origin {
         let same = origin
             .strip_prefix("http://")
             .is_some_and(|o| Some(o) == host);
         if !same {
             return forbidden(format!(
-                "a request from the page of another site ({origin}) is refused"
+                "a request from the page of another site ({}) is refused",
+                shortened(origin)
             ));
         }
     }
     next.run(request).await
 }
 
-/// The host of a `Host` header without its port: `127.0.0.1`, `localhost`, `::1`.
-fn host_name(host: &str) -> &str {
-    match host.strip_prefix('[') {
-        Some(v6) => v6.split(']').next().unwrap_or(v6),
-        None => host.rsplit_once(':').map_or(host, |(name, _)| name),
+/// Whether a `Host` header names this machine's loopback address (`localhost`, `127.x.x.x`,
+/// `[::1]`, any case, a final dot allowed) with `port` or no port.
+fn is_this_loopback_server(host: &str, port: u16) -> bool {
+    let (name, given_port) = match host.strip_prefix('[') {
+        Some(v6) => match v6.split_once(']') {
+            Some((name, "")) => (name, None),
+            Some((name, rest)) => match rest.strip_prefix(':') {
+                Some(p) => (name, Some(p)),
+                None => return false,
+            },
+            None => return false,
+        },
+        None => match host.rsplit_once(':') {
+            Some((name, p)) => (name, Some(p)),
+            None => (host, None),
+        },
+    };
+    let name = name.to_ascii_lowercase();
+    given_port.is_none_or(|p| p == port.to_string())
+        && super::is_loopback(name.strip_suffix('.').unwrap_or(&name))
+}
+
+/// At most 100 characters of a header, for a message.
+fn shortened(value: &str) -> String {
+    match value.char_indices().nth(100) {
+        Some((i, _)) => format!("{}…", &value[..i]),
+        None => value.to_string(),
     }
 }
 

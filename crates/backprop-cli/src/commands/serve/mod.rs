@@ -53,7 +53,7 @@ async fn serve(args: &ServeArgs, app: Arc<App>) -> CliResult<()> {
         .map_err(|e| CliError::failure(format!("cannot listen: {e}")))?;
     if !is_loopback(&args.host) {
         eprintln!(
-            "warning: listening on {address}: anyone who can reach this machine can use the page (no password, no TLS)"
+            "warning: listening on {address}: anyone who can reach this machine can use the page (no password, no TLS), and so can a web page you open that renames itself to this machine's address (DNS rebinding)"
         );
     }
     // Listen for Ctrl-C before the URL is printed: whoever reads the URL may interrupt at once.
@@ -68,7 +68,7 @@ async fn serve(args: &ServeArgs, app: Arc<App>) -> CliResult<()> {
     ))?;
     let (shutdown_tx, shutdown_rx) = tokio::sync::watch::channel(false);
     let mut stopping = shutdown_rx.clone();
-    let router = api::router(app.clone(), shutdown_rx, address.ip().is_loopback());
+    let router = api::router(app.clone(), shutdown_rx, address);
     let server = axum::serve(listener, router)
         .with_graceful_shutdown(async move {
             let _ = stopping.wait_for(|stop| *stop).await;
