@@ -463,7 +463,18 @@ fn messages_name_the_problem() {
 fn a_full_stdout_is_an_io_error() {
     let dir = tempfile::tempdir().unwrap();
     let model = saved_model(dir.path(), "m.st");
-    for args in [&["evaluate", "--model", s(&model)][..], &["--help"]] {
+    let saved = dir.path().join("full.st");
+    let train = [
+        "train",
+        "--epochs",
+        "1",
+        "--layers",
+        "784,8,10",
+        "--save",
+        s(&saved),
+    ];
+    // `train` still writes what it was asked to, then reports the failure to print.
+    for args in [&["evaluate", "--model", s(&model)][..], &["--help"], &train] {
         let full = std::fs::OpenOptions::new()
             .write(true)
             .open("/dev/full")
@@ -479,33 +490,9 @@ fn a_full_stdout_is_an_io_error() {
             stderr.contains("stdout") && !stderr.contains("internal error"),
             "{stderr}"
         );
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{args:?}: {stderr}");
     }
-    // `train` still writes what it was asked to, then reports the failure to print.
-    let saved = dir.path().join("full.st");
-    let full = std::fs::OpenOptions::new()
-        .write(true)
-        .open("/dev/full")
-        .unwrap();
-    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("backprop"))
-        .args([
-            "train",
-            "--epochs",
-            "1",
-            "--layers",
-            "784,8,10",
-            "--save",
-            s(&saved),
-        ])
-        .stdout(full)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert_eq!(
-        stderr.trim(),
-        "error: stdout: No space left on device (os error 28)"
-    );
-    assert!(saved.exists(), "{stderr}");
+    assert!(saved.exists());
 }
 
 // 6. Loose ends.
