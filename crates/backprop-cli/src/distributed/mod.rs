@@ -16,12 +16,6 @@ pub use self::mpi::Job;
 #[cfg(not(feature = "mpi"))]
 pub use self::without_mpi::Job;
 
-/// Errors every rank meets alike (a bad flag, divergence) are printed once: rank 0 ends the job
-/// at once, the others only after this long, by which time rank 0's `MPI_Abort` has ended them.
-/// An error of one rank alone is printed by it after this delay.
-#[cfg_attr(not(feature = "mpi"), allow(dead_code))]
-const OTHER_RANKS_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
-
 /// The number of ranks an MPI launcher (Open MPI's or MPICH's `mpirun`) started this process as
 /// one of, read from the environment it sets; `None` when not started by one.
 pub fn launched_ranks() -> Option<usize> {

@@ -1,6 +1,5 @@
 //! The job over MPI: `MPI_Init_thread`, `MPI_Allreduce` (sum) and `MPI_Allgather`, `MPI_Abort`.
 
-use super::OTHER_RANKS_WAIT;
 use crate::error::{CliError, CliResult};
 use backprop::{Collective, Result};
 use mpi::collective::SystemOperation;
@@ -9,6 +8,11 @@ use mpi::topology::{Communicator, SimpleCommunicator};
 use mpi::traits::CommunicatorCollectives;
 use mpi::Threading;
 use std::io::Write;
+
+/// Errors every rank meets alike (a bad flag, divergence) are printed once: rank 0 ends the job
+/// at once, the others only after this long, by which time rank 0's `MPI_Abort` has ended them.
+/// An error of one rank alone is printed by it after this delay.
+const OTHER_RANKS_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// This process's place in an MPI job. Dropping it ends MPI (`MPI_Finalize`).
 pub struct Job {

@@ -97,12 +97,6 @@ impl<F: Float> Workspace<F> {
         self.whole
     }
 
-    /// The examples of the mini-batch held now: `0..m`, or the part given to
-    /// [`set_batch_part`](Self::set_batch_part).
-    pub fn rows(&self) -> Range<usize> {
-        self.first..self.first + self.m
-    }
-
     /// Starts a mini-batch of `m` examples: the next [`inputs_mut`](Self::inputs_mut),
     /// [`targets_mut`](Self::targets_mut) and the passes use the first `m` rows. Panics if `m`
     /// is 0 or above the capacity (a logic error of the caller).

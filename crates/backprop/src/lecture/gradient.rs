@@ -46,17 +46,6 @@ impl<F: Float> Gradient<F> {
         self.nabla_b.iter_mut().for_each(|(_, b)| b.fill(F::zero()));
     }
 
-    /// The number of entries, `Σ_l n_l (n_(l-1) + 1)`.
-    pub fn len(&self) -> usize {
-        let w: usize = self.nabla_w.iter().map(|(_, w)| w.len()).sum();
-        w + self.nabla_b.iter().map(|(_, b)| b.len()).sum::<usize>()
-    }
-
-    /// Whether there are no entries (never, for a network).
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     /// Appends every entry to `out`: `∇W^(2)`, `∇b^(2)`, `∇W^(3)`, … row by row (one buffer to
     /// send to other processes).
     pub fn append_to(&self, out: &mut Vec<F>) {
