@@ -156,3 +156,32 @@ def test_trainer_epoch_shows_progress_while_it_runs():
     assert trainer.epoch == 400
     assert seen == sorted(seen)
     assert any(0 < e < 400 for e in seen)
+
+
+@pytest.mark.parametrize("dtype,optimizer", [("float32", "adam"), ("float64", "nesterov"), ("float32", "sgd")])
+def test_a_pickled_trainer_runs_on_as_without_the_round_trip(dtype, optimizer):
+    import pickle
+
+    data = backprop._native.Data(X, Y, 3)
+    kw = {"optimizer": optimizer, "lambda": 0.1}
+    a = backprop._native.Trainer(backprop.Network([4, 5, 3], dtype=dtype), batch_size=7, eta=0.05, **kw)
+    a.run(data, 2)
+    b = pickle.loads(pickle.dumps(a))
+    assert b.epoch == 2
+    assert [r["train_cost"] for r in a.run(data, 3)] == [r["train_cost"] for r in b.run(data, 3)]
+    for p, q in zip(a.network.weights + a.network.biases, b.network.weights + b.network.biases):
+        assert p.dtype == q.dtype == dtype
+        np.testing.assert_array_equal(p, q)
+
+
+def test_a_damaged_trainer_pickle_is_a_value_error():
+    t = backprop._native.Trainer(net(), optimizer="adam")
+    rebuild, (network, *args, state) = t.__reduce__()
+    for key, value in [("first_w", [np.zeros((2, 2)), np.zeros((3, 5))]), ("second_b", []),
+                       ("version", 99), ("eta", float("nan"))]:
+        bad = dict(state, **{key: value})
+        with pytest.raises(ValueError, match="pickled backprop Trainer"):
+            rebuild(network, *args, bad)
+    del state["step"]
+    with pytest.raises(ValueError, match="no `step`"):
+        rebuild(network, *args, state)
