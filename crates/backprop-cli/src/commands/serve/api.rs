@@ -483,7 +483,7 @@ async fn confusion(State(app): State<Shared>) -> ApiResult<Json<Value>> {
         (session.network.clone(), session.splits.clone())
     };
     blocking(move || {
-        let e = net.evaluate(&splits.test);
+        let e = net.evaluate(&splits.test)?;
         let matrix: Vec<Vec<usize>> = e.confusion.rows().into_iter().map(|r| r.to_vec()).collect();
         Ok(Json(json!({
             "matrix": matrix,
