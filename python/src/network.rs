@@ -302,6 +302,34 @@ fn feedforward_rows<F: Float>(net: &Net<F>, x: ndarray::ArrayView2<'_, F>) -> Ar
     out
 }
 
+/// Refuses outputs `a^(L)` (rows of `out`, for the inputs `x`) that are not finite, with
+/// [`backprop::Error::NotFinite`] naming the first such row (when `batch` is set) and the layer
+/// where its activations stopped being finite: the argmax of a NaN row would be a class the
+/// network never chose.
+fn check_outputs<F: Float>(
+    net: &Net<F>,
+    x: ndarray::ArrayView2<'_, F>,
+    out: ndarray::ArrayView2<'_, F>,
+    batch: bool,
+) -> backprop::Result<()> {
+    let Some(i) = out
+        .rows()
+        .into_iter()
+        .position(|a| !a.iter().all(|v| v.is_finite()))
+    else {
+        return Ok(());
+    };
+    // The per-example path finds the layer (the matrix path keeps only a^(L) at hand).
+    let layer = match net.feedforward(x.row(i)) {
+        Err(backprop::Error::NotFinite { layer, .. }) => layer,
+        _ => net.num_layers(),
+    };
+    Err(backprop::Error::NotFinite {
+        layer,
+        example: batch.then_some(i),
+    })
+}
+
 /// A label (an integer) or a target vector `y` of length `n_L` in `F`.
 fn target<F: Float + Element>(y: &Bound<'_, PyAny>, n_out: usize) -> PyResult<Array1<F>> {
     let ndim: usize = y
@@ -506,6 +534,8 @@ impl Network {
     }
 
     /// a^(L) for one input x of shape (n_1,), or for each row of a batch of shape (N, n_1).
+    /// ValueError, naming the row and the layer l whose a^(l) first overflowed, when an output
+    /// is NaN or infinite (weights too large for the input): such an output is no class.
     fn feedforward<'py>(
         &self,
         py: Python<'py>,
@@ -527,6 +557,7 @@ impl Network {
             let rows = if shape.len() == 1 { 1 } else { shape[0] };
             let x = Array2::from_shape_vec((rows, n_in), values).map_err(|e| value_error(e.to_string()))?;
             let out = py.detach(|| feedforward_rows(net, x.view()));
+            check_outputs(net, x.view(), out.view(), shape.len() == 2).map_err(convert::error)?;
             if shape.len() == 1 {
                 Ok(array1(py, out.row(0).to_owned()).into_any())
             } else {
@@ -634,6 +665,7 @@ impl Network {
     }
 
     /// {"correct", "total", "accuracy", "cost", "confusion"} on (X, y), as `backprop evaluate --json`.
+    /// ValueError, as `feedforward`, when an output is NaN or infinite.
     fn evaluate<'py>(
         &self,
         py: Python<'py>,

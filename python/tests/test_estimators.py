@@ -118,3 +118,12 @@ def test_a_pickle_without_the_optimizer_state_predicts_and_asks_for_fit():
     np.testing.assert_array_equal(old.predict(X_TEST[:50]), clf.predict(X_TEST[:50]))
     with pytest.raises(ValueError, match="optimizer state.*call fit"):
         old.partial_fit(X[:500], Y[:500])
+
+
+def test_an_estimator_whose_outputs_are_not_finite_raises_instead_of_predicting():
+    clf = MLPClassifier(hidden_layer_sizes=(5,), activation="relu", max_iter=2, random_state=0)
+    clf.fit(X[:200], Y[:200])
+    clf._network.weights = [np.full(w.shape, 3e38, dtype=np.float32) for w in clf._network.weights]
+    for call in (clf.predict, clf.predict_proba, lambda x: clf.score(x, Y[:20])):
+        with pytest.raises(ValueError, match=r"a\^\(2\) are not finite"):
+            call(X[:20])

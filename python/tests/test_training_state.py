@@ -185,3 +185,28 @@ def test_a_damaged_trainer_pickle_is_a_value_error():
     del state["step"]
     with pytest.raises(ValueError, match="no `step`"):
         rebuild(network, *args, state)
+def test_divergence_raises_floating_point_error_and_keeps_the_network():
+    n = backprop.Network([4, 8, 3], activation="identity", output_activation="softmax",
+                         cost="log-likelihood")
+    before = [w.copy() for w in n.weights]
+    seen = []
+    with pytest.raises(FloatingPointError, match="diverged in epoch 2: the weights or biases of layer 2"):
+        n.train(X, Y, epochs=30, eta=1000.0,
+                callback=lambda r: seen.append(all(np.isfinite(w).all() for w in n.weights)))
+    assert seen == [True]  # the callback is shown finite networks only
+    for a, b in zip(n.weights, before):  # and the network is as before the call
+        np.testing.assert_array_equal(a, b)
+    trainer = backprop._native.Trainer(n, eta=1000.0)
+    trainer.run(backprop._native.Data(X, Y, 3), 1)
+    with pytest.raises(FloatingPointError, match="diverged"):
+        trainer.run(backprop._native.Data(X, Y, 3), 5)
+    assert trainer.epoch == 1 and all(np.isfinite(w).all() for w in trainer.network.weights)
+
+
+def test_non_finite_outputs_raise_instead_of_predicting():
+    n = backprop.Network([4, 5, 3], activation="relu", output_activation="softmax",
+                         cost="log-likelihood")
+    n.weights = [np.full(w.shape, 3e38, dtype=np.float32) for w in n.weights]
+    for call in (lambda: n.feedforward(X), lambda: n.feedforward(X[0]), lambda: n.evaluate(X, Y)):
+        with pytest.raises((ValueError, FloatingPointError), match="layer"):
+            call()
