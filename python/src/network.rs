@@ -12,7 +12,6 @@ use numpy::{Element, PyArrayMethods};
 use pyo3::exceptions::{PyKeyboardInterrupt, PyRuntimeError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyTuple};
-use std::ops::ControlFlow;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -374,31 +373,16 @@ fn train_inner<F: NetFloat>(
     let mut observer = PyObserver {
         stop: &stop,
         progress: None,
+        callback: callback.as_ref(),
+        error: None,
     };
-    // Set when the callback ends training: Some(None) for its False, Some(Some(e)) for its exception.
-    let mut stopped: Option<Option<PyErr>> = None;
-    // The library calls this after each epoch, after the observer and with the whole state (and
-    // when interrupted inside an epoch, which has nothing to publish).
-    let mut after_epoch = |t: &LibTrainer<F>| -> backprop::Result<()> {
-        if t.batch != 0 {
-            return Ok(());
+    // The library calls this after each epoch, before the observer (so the callback sees the
+    // network of its epoch), and when interrupted inside an epoch (nothing to publish then).
+    let mut publish = |t: &LibTrainer<F>| -> backprop::Result<()> {
+        if t.batch == 0 {
+            training.publish(F::wrap(t.network.clone()));
         }
-        training.publish(F::wrap(t.network.clone()));
-        let (Some(callback), Some(report)) = (&callback, t.reports.last()) else {
-            return Ok(());
-        };
-        if stop.load(Ordering::Relaxed) {
-            return Ok(()); // Ctrl-C: KeyboardInterrupt follows
-        }
-        stopped = match training::call_back(callback, report) {
-            Ok(ControlFlow::Continue(())) => return Ok(()),
-            Ok(ControlFlow::Break(())) => Some(None),
-            Err(e) => Some(Some(e)),
-        };
-        // Ends the run here, at the end of this epoch; never shown (`stopped` says why).
-        Err(backprop::Error::InvalidSetting(
-            "stopped by the callback".into(),
-        ))
+        Ok(())
     };
     backprop::set_threads(parsed.threads);
     let outcome = training::detached(py, &stop, || {
@@ -407,27 +391,14 @@ fn train_inner<F: NetFloat>(
             validation.as_ref(),
             test.as_ref(),
             &mut observer,
-            &mut after_epoch,
+            &mut publish,
         )
-    })?;
-    match stopped {
-        Some(Some(e)) => return Err(e),
-        Some(None) => {
-            // The callback's False: what `Trainer::run` does when it stops at an epoch's end, if
-            // early stopping or the schedule would also have ended training there.
-            let patience_out = (trainer.settings.early_stop)
-                .is_some_and(|n| trainer.epochs_without_improvement >= n);
-            if patience_out || trainer.eta == 0.0 {
-                if let Some(best) = &trainer.best {
-                    trainer.network = best.network.clone();
-                }
-            }
-        }
-        // Ctrl-C has returned above as KeyboardInterrupt.
-        None => {
-            outcome.map_err(convert::error)?;
-        }
+    })?; // Ctrl-C returns here as KeyboardInterrupt
+    if let Some(e) = observer.error {
+        return Err(e);
     }
+    // The callback's False ends training as `Outcome::Interrupted` after its epoch.
+    outcome.map_err(convert::error)?;
     Ok((trainer.network, trainer.reports))
 }
 
@@ -879,6 +850,8 @@ fn run_more<F: Float>(
     let mut observer = PyObserver {
         stop: &stop,
         progress: Some(progress),
+        callback: None,
+        error: None,
     };
     backprop::set_threads(threads);
     let outcome = training::detached(py, &stop, || trainer.run(data, None, None, &mut observer));

@@ -198,6 +198,10 @@ pub fn hold_out(
 pub struct PyObserver<'a> {
     pub stop: &'a AtomicBool,
     pub progress: Option<&'a AtomicUsize>,
+    /// `train`'s `callback(metrics)`, called after each epoch: its falsy value (other than None)
+    /// stops training after that epoch, and so does its exception, kept in `error`.
+    pub callback: Option<&'a Py<PyAny>>,
+    pub error: Option<PyErr>,
 }
 
 impl Observer for PyObserver<'_> {
@@ -214,9 +218,15 @@ impl Observer for PyObserver<'_> {
             progress.store(report.epoch, Ordering::SeqCst);
         }
         if self.stop.load(Ordering::Relaxed) {
-            ControlFlow::Break(())
-        } else {
-            ControlFlow::Continue(())
+            return ControlFlow::Break(()); // Ctrl-C: KeyboardInterrupt follows
+        }
+        match self.callback.map(|c| call_back(c, report)) {
+            None | Some(Ok(ControlFlow::Continue(()))) => ControlFlow::Continue(()),
+            Some(Ok(ControlFlow::Break(()))) => ControlFlow::Break(()),
+            Some(Err(e)) => {
+                self.error = Some(e);
+                ControlFlow::Break(())
+            }
         }
     }
 }

@@ -161,7 +161,9 @@ impl<F: Float> Trainer<F> {
     }
 
     /// [`Trainer::run`], calling `save` with the whole state after every epoch and when
-    /// interrupted (e.g. to write a checkpoint with [`crate::train::checkpoint::save`]).
+    /// interrupted (e.g. to write a checkpoint with [`crate::train::checkpoint::save`]). After
+    /// an epoch, `save` comes before the observer's [`Observer::epoch_done`], so a front can
+    /// publish the network there and the observer see the network of the epoch it is told about.
     pub fn run_saving(
         &mut self,
         train: &Dataset,
@@ -213,10 +215,8 @@ impl<F: Float> Trainer<F> {
                 return Ok(Outcome::Interrupted);
             }
             let report = self.finish_epoch(train, validation, test)?;
-            let mut flow = observer.epoch_done(&report);
             self.reports.push(report);
             if shared {
-                flow = agree_on(collective, flow)?;
                 distributed::check_same(
                     collective,
                     distributed::checksum(self),
@@ -225,6 +225,11 @@ impl<F: Float> Trainer<F> {
                 )?;
             }
             save(self)?;
+            let report = self.reports.last().expect("pushed above");
+            let mut flow = observer.epoch_done(report);
+            if shared {
+                flow = agree_on(collective, flow)?;
+            }
             if self.should_stop() {
                 self.restore_best();
                 return Ok(Outcome::Stopped);
