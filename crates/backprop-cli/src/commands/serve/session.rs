@@ -25,6 +25,14 @@ const CHUNK: Duration = Duration::from_millis(150);
 /// The most points of the live cost curve kept; beyond it every other point is dropped.
 const MAX_POINTS: usize = 4000;
 
+/// How many heavy requests compute, or hold their answers unsent, at once. Each may hold a few
+/// hundred MB at the size limit (the JSON of `/api/steps` on 4M parameters is about 80 MB, and
+/// its `serde_json::Value` more), and the machine may have 2 cores: 2 bounds both.
+pub const HEAVY_PERMITS: usize = 2;
+
+/// `--timeout`'s default, in seconds.
+pub const DEFAULT_TIMEOUT_S: u64 = 20;
+
 /// The name of the embedded digits.
 pub const EMBEDDED: &str = "mnist-10k";
 
@@ -182,6 +190,9 @@ pub struct Session {
     generation: u64,
     /// Set to stop the training thread after the current mini-batch.
     stop: Arc<AtomicBool>,
+    /// The training thread last started, joined before another one starts or a reset replaces
+    /// the session: at most one network is ever trained at once.
+    thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Session {
@@ -214,6 +225,7 @@ impl Session {
             confusion: None,
             generation,
             stop: Arc::new(AtomicBool::new(false)),
+            thread: None,
         })
     }
 
@@ -265,6 +277,11 @@ pub struct App {
     data_args: DataArgs,
     /// The data sets the page may choose, the default first.
     pub available: Vec<String>,
+    /// Permits for heavy work (see `api::heavy`): a request that evaluates, traces, builds a
+    /// network or answers many numbers holds one until its answer is sent.
+    pub heavy: Arc<tokio::sync::Semaphore>,
+    /// How long a request body may take to arrive (`--timeout`).
+    pub timeout: Duration,
 }
 
 /// A refusal: the HTTP status it maps to and a one-line message.
@@ -331,6 +348,8 @@ impl App {
             data: Mutex::new(HashMap::from([(data_args.data.clone(), splits)])),
             data_args,
             available,
+            heavy: Arc::new(tokio::sync::Semaphore::new(HEAVY_PERMITS)),
+            timeout: Duration::from_secs(DEFAULT_TIMEOUT_S),
         })
     }
 
@@ -388,15 +407,29 @@ impl App {
         let splits = self.splits(&settings.data)?;
         let network = settings.network()?;
         let origin = random_origin(&settings);
-        let mut session = self.session();
+        let mut session = self.stopped_session();
         let generation = session.generation + 1;
         let fresh = Session::new(settings, splits, network, origin, generation)?;
-        session.stop.store(true, Ordering::SeqCst);
         *session = fresh;
         let state = session.state();
         drop(session);
         self.send("state", &state);
         Ok(state)
+    }
+
+    /// The session locked with no training thread running: the running one is asked to stop
+    /// after its mini-batch and joined (the lock released meanwhile, as the thread publishes
+    /// under it), until none is left. Blocking.
+    fn stopped_session(&self) -> MutexGuard<'_, Session> {
+        loop {
+            let mut session = self.session();
+            let Some(thread) = session.thread.take() else {
+                return session;
+            };
+            session.stop.store(true, Ordering::SeqCst);
+            drop(session);
+            let _ = thread.join();
+        }
     }
 
     /// Starts training on a thread of its own (`one_batch`: one mini-batch, then stop).
@@ -411,9 +444,11 @@ impl App {
         let Some(trainer) = session.trainer.take() else {
             return Err(conflict("training is still stopping: try again"));
         };
-        session.status = Status::Running;
-        session.error = None;
-        session.stop.store(false, Ordering::SeqCst);
+        // The trainer is back, so the last thread has published its end and is exiting (it
+        // takes the lock no more): joining it here is immediate.
+        if let Some(thread) = session.thread.take() {
+            let _ = thread.join();
+        }
         let job = Job {
             app: self.clone(),
             splits: session.splits.clone(),
@@ -421,13 +456,25 @@ impl App {
             generation: session.generation,
             one_batch,
         };
+        session.stop.store(false, Ordering::SeqCst);
+        let spawned = std::thread::Builder::new()
+            .name("training".into())
+            .spawn(move || job.run(trainer));
+        match spawned {
+            Ok(thread) => session.thread = Some(thread),
+            Err(e) => {
+                // The trainer went with the closure: this session cannot train any more.
+                let message = format!("cannot start the training thread: {e}");
+                session.status = Status::Failed;
+                session.error = Some(message.clone());
+                return Err(CliError::failure(message).into());
+            }
+        }
+        session.status = Status::Running;
+        session.error = None;
         let progress = session.progress();
         drop(session);
         self.send("progress", &progress);
-        std::thread::Builder::new()
-            .name("training".into())
-            .spawn(move || job.run(trainer))
-            .map_err(|e| CliError::failure(format!("cannot start the training thread: {e}")))?;
         Ok(progress)
     }
 
