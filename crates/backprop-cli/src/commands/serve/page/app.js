@@ -150,11 +150,9 @@ function fillForm(settings) {
 function settingsFromUrl() {
   const params = new URLSearchParams(location.search);
   const form = $('settings');
-  let given = false;
   for (const name of FIELDS) {
-    if (params.has(name)) { form.elements[name].value = params.get(name); given = true; }
+    if (params.has(name)) form.elements[name].value = params.get(name);
   }
-  return given;
 }
 function sameSettings(a, b) {
   return FIELDS.every((name) => JSON.stringify(a[name]) === JSON.stringify(b[name]));
@@ -556,10 +554,9 @@ async function main() {
   const state = await api('/api/state');
   fillForm(state.settings);
   adoptState(state);
-  const fromUrl = settingsFromUrl();
-  if (fromUrl && !sameSettings(formSettings(), state.settings) && state.progress.status !== 'running') {
-    await resetFromForm().catch(showError);
-  }
+  // Settings in the URL only fill the form: a link (from any site) must not reset or train the
+  // network by itself. Start, Step and Reset apply them, on the user's click.
+  settingsFromUrl();
   saveUrl();
   form.addEventListener('change', saveUrl);
   $('start').addEventListener('click', () => control('start'));
