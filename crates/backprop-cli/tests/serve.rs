@@ -1025,3 +1025,66 @@ fn answers_forbid_framing() {
         assert!(head.contains("frame-ancestors 'none'"), "{path}: {head}");
     }
 }
+
+/// Found by attacking the server: a long run on a tiny network grew `/api/state` by an epoch
+/// report per epoch, without bound. The reports are thinned like the curve's points.
+#[test]
+fn the_state_stays_bounded_in_a_long_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("d.csv");
+    let rows: String = (0..20)
+        .map(|i| format!("{},{},{}\n", i % 2, i as f64 * 0.1, (i % 2) as f64))
+        .collect();
+    std::fs::write(&csv, format!("label,a,b\n{rows}")).unwrap();
+    let server = Server::start(&["--data", csv.to_str().unwrap()]);
+    let long = json!({"layers": [2, 2], "epochs": 1_000_000, "batch_size": 4}).to_string();
+    assert_eq!(server.post("/api/reset", &long).0, 200);
+    assert_eq!(server.post("/api/start", "").0, 200);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let (_, state) = server.get_json("/api/state");
+        if state["progress"]["epoch"].as_u64().unwrap() > 10_000 {
+            let epochs = state["epochs"].as_array().unwrap();
+            assert!(epochs.len() <= 4000, "{} epoch reports", epochs.len());
+            assert!(state["points"].as_array().unwrap().len() <= 4000);
+            assert!(epochs.last().unwrap()["epoch"].as_u64().unwrap() > 5000);
+            break;
+        }
+        assert!(Instant::now() < deadline, "10,000 epochs not reached");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    server.post("/api/pause", "");
+}
+
+/// An IPv4-mapped loopback address is loopback (no warning, the DNS-rebinding guard on); the page
+/// of one loopback name of this server may send to another.
+#[test]
+fn ipv4_mapped_loopback_and_both_loopback_names() {
+    let server = Server::start(&["--host", "::ffff:127.0.0.1"]);
+    let here = server.url.trim_start_matches("http://").to_string();
+    let port = here.rsplit_once(':').unwrap().1.to_string();
+    let localhost = format!("localhost:{port}");
+    for (host, origin, expected) in [
+        (&*format!("evil.example:{port}"), None, 403),
+        (&*localhost, Some(format!("http://127.0.0.1:{port}")), 200),
+        (&*localhost, Some(format!("http://[::1]:{port}")), 200),
+        (
+            &*format!("127.0.0.1:{port}"),
+            Some(format!("http://localhost:{port}")),
+            200,
+        ),
+        (&*localhost, Some("http://localhost:1".to_string()), 403),
+        (&*localhost, Some("http://localhost".to_string()), 403),
+        (
+            &*localhost,
+            Some(format!("http://evil.example:{port}")),
+            403,
+        ),
+    ] {
+        let (status, body) = post_with(&server, "/api/pause", host, origin.as_deref());
+        assert_eq!(status, expected, "Host {host}, Origin {origin:?}: {body}");
+    }
+    let (code, stderr) = server.stop();
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(!stderr.contains("warning"), "{stderr}");
+}

@@ -283,11 +283,12 @@ async fn same_site(request: Request, next: Next, address: SocketAddr) -> Respons
     let (Ok(host), Ok(origin)) = (host, origin) else {
         return forbidden("a request with two Host or two Origin headers is refused".into());
     };
-    if address.ip().is_loopback() {
+    let loopback = address.ip().to_canonical().is_loopback();
+    if loopback {
         let Some(host) = host else {
             return forbidden("a request without a Host header is refused".into());
         };
-        if !is_this_loopback_server(host, address.port()) {
+        if !loopback_name_with_port(host, address.port(), true) {
             return forbidden(format!(
                 "Host {} is not a loopback name with port {} (the server listens on loopback only)",
                 shortened(host),
@@ -296,9 +297,11 @@ async fn same_site(request: Request, next: Next, address: SocketAddr) -> Respons
         }
     }
     if let Some(origin) = origin {
-        let same = origin
-            .strip_prefix("http://")
-            .is_some_and(|o| Some(o) == host);
+        // The same address, or (on loopback) two loopback names of this server: the page of
+        // http://127.0.0.1:P may send to localhost:P.
+        let same = origin.strip_prefix("http://").is_some_and(|o| {
+            Some(o) == host || (loopback && loopback_name_with_port(o, address.port(), false))
+        });
         if !same {
             return forbidden(format!(
                 "a request from the page of another site ({}) is refused",
@@ -309,9 +312,11 @@ async fn same_site(request: Request, next: Next, address: SocketAddr) -> Respons
     next.run(request).await
 }
 
-/// Whether a `Host` header names this machine's loopback address (`localhost`, `127.x.x.x`,
-/// `[::1]`, any case, a final dot allowed) with `port` or no port.
-fn is_this_loopback_server(host: &str, port: u16) -> bool {
+/// Whether a `Host` header (or the address of an `Origin`) names this machine's loopback
+/// address (`localhost`, `127.x.x.x`, `[::1]`, `[::ffff:127.x.x.x]`, any case, a final dot
+/// allowed) with `port`, or with no port where `portless` (a `Host` without one; an `Origin`
+/// without one means port 80).
+fn loopback_name_with_port(host: &str, port: u16, portless: bool) -> bool {
     let (name, given_port) = match host.strip_prefix('[') {
         Some(v6) => match v6.split_once(']') {
             Some((name, "")) => (name, None),
@@ -327,8 +332,11 @@ fn is_this_loopback_server(host: &str, port: u16) -> bool {
         },
     };
     let name = name.to_ascii_lowercase();
-    given_port.is_none_or(|p| p == port.to_string())
-        && super::is_loopback(name.strip_suffix('.').unwrap_or(&name))
+    let port_ok = match given_port {
+        Some(p) => p == port.to_string(),
+        None => portless || port == 80,
+    };
+    port_ok && super::is_loopback(name.strip_suffix('.').unwrap_or(&name))
 }
 
 /// At most 100 characters of a header, for a message.

@@ -40,8 +40,13 @@ pub fn run(args: &ServeArgs) -> CliResult<()> {
     runtime.block_on(serve(args, app))
 }
 
+/// Whether `host` names this machine's loopback: `localhost`, `127.x.x.x`, `::1`, or
+/// `::ffff:127.x.x.x` (IPv4-mapped).
 fn is_loopback(host: &str) -> bool {
-    host == "localhost" || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    host == "localhost"
+        || host
+            .parse::<IpAddr>()
+            .is_ok_and(|ip| ip.to_canonical().is_loopback())
 }
 
 async fn serve(args: &ServeArgs, app: Arc<App>) -> CliResult<()> {

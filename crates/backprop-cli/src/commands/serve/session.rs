@@ -22,7 +22,8 @@ use tokio::sync::broadcast;
 /// How long the trainer runs between two snapshots of the network.
 const CHUNK: Duration = Duration::from_millis(150);
 
-/// The most points of the live cost curve kept; beyond it every other point is dropped.
+/// The most points of the live cost curve, and of the epoch reports, kept; beyond it every other
+/// one is dropped (the state stays bounded however long training runs).
 const MAX_POINTS: usize = 4000;
 
 /// How many heavy requests compute, or hold their answers unsent, at once. Each may hold a few
@@ -182,7 +183,7 @@ pub struct Session {
     pub samples_per_second: f64,
     /// `{"x": epochs (fractional), "cost": running mean cost}` points of the live curve.
     pub points: Vec<Value>,
-    /// The `--metrics` object of every epoch done (`EpochReport::metrics`).
+    /// The `--metrics` object of the epochs done (`EpochReport::metrics`), thinned like `points`.
     pub epochs: Vec<Value>,
     /// The confusion matrix on the test split after the last epoch.
     pub confusion: Option<Vec<Vec<usize>>>,
@@ -598,7 +599,7 @@ impl Job {
     }
 
     /// Publishes the network and the progress; `false` when the session was reset meanwhile.
-    fn publish(&self, trainer: &Trainer<f32>, examples: u64, rate: f64) -> bool {
+    fn publish(&self, trainer: &mut Trainer<f32>, examples: u64, rate: f64) -> bool {
         let mut session = self.app.session();
         if session.generation != self.generation {
             return false;
@@ -610,7 +611,9 @@ impl Job {
         session.samples += examples;
         session.samples_per_second = rate;
         let (mut new_epochs, mut new_points) = (Vec::new(), Vec::new());
-        for report in trainer.reports.iter().skip(session.epochs.len()) {
+        // The reports are taken from the trainer (serve saves no checkpoint, which would need
+        // them all): a long run keeps no more of them than `epochs` does.
+        for report in std::mem::take(&mut trainer.reports) {
             let mut metrics = report.metrics();
             if let Some(test) = &report.test {
                 let confusion: Vec<Vec<usize>> = test
@@ -631,10 +634,8 @@ impl Job {
             new_points.push(json!({"x": x, "cost": cost}));
         }
         session.points.extend(new_points.iter().cloned());
-        if session.points.len() > MAX_POINTS {
-            let thinned = session.points.iter().step_by(2).cloned().collect();
-            session.points = thinned;
-        }
+        thin(&mut session.points);
+        thin(&mut session.epochs);
         let progress = session.progress_with(&new_points);
         drop(session);
         for metrics in &new_epochs {
@@ -642,5 +643,17 @@ impl Job {
         }
         self.app.send("progress", &progress);
         true
+    }
+}
+
+/// Drops every other entry of `values` until it holds at most [`MAX_POINTS`] (a chunk of a
+/// tiny network may add thousands of epochs at once).
+fn thin(values: &mut Vec<Value>) {
+    while values.len() > MAX_POINTS {
+        let mut i = 0;
+        values.retain(|_| {
+            i += 1;
+            i % 2 == 1
+        });
     }
 }
