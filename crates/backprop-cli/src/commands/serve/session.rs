@@ -605,7 +605,11 @@ impl Job {
             return false;
         }
         let n = self.splits.train.len();
-        session.network = Arc::new(trainer.network.clone());
+        // A network whose weights overflowed is never shown or exported: the last finite one
+        // stays (training then ends with `Diverged`).
+        if is_finite(&trainer.network) {
+            session.network = Arc::new(trainer.network.clone());
+        }
         session.epoch = trainer.epoch;
         session.batch = trainer.batch;
         session.samples += examples;
@@ -656,4 +660,11 @@ fn thin(values: &mut Vec<Value>) {
             i % 2 == 1
         });
     }
+}
+
+/// Whether every weight and bias of `net` is finite.
+fn is_finite(net: &Network<f32>) -> bool {
+    (2..=net.num_layers()).all(|l| {
+        net.weights(l).iter().all(|w| w.is_finite()) && net.biases(l).iter().all(|b| b.is_finite())
+    })
 }
