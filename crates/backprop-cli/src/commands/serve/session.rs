@@ -110,7 +110,7 @@ impl Settings {
     }
 
     /// The training settings (checked by the library).
-    fn train_settings(&self) -> Result<TrainSettings, CliError> {
+    pub fn train_settings(&self) -> Result<TrainSettings, CliError> {
         let settings = TrainSettings::plain(self.epochs, self.batch_size, self.eta, self.seed);
         settings.validate()?;
         Ok(settings)
@@ -326,7 +326,17 @@ impl App {
         };
         let (network, origin) = match model {
             Some(path) => {
-                let net = crate::commands::load_model(path)?.network;
+                let model = crate::commands::load_model(path)?;
+                // The initialisation it was trained from, when its `training` entry says.
+                let init = model
+                    .metadata
+                    .get("training")
+                    .and_then(|t| serde_json::from_str::<Value>(t).ok())
+                    .and_then(|t| Init::from_name(t["init"].as_str()?));
+                if let Some(init) = init {
+                    settings.init = init.name().into();
+                }
+                let net = model.network;
                 settings.layers = net.sizes().to_vec();
                 let arch = net.architecture();
                 settings.activation = arch.hidden.name().into();
