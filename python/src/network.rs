@@ -462,7 +462,8 @@ impl Network {
         let data = convert::dataset(x, y, n_out)?;
         let value = with!(&inner, net, F => {
             data.check_fits(net).map_err(convert::error)?;
-            py.detach(|| backprop::io::json::evaluation(&net.evaluate(&data)))
+            py.detach(|| net.evaluate(&data).map(|e| backprop::io::json::evaluation(&e)))
+                .map_err(convert::error)?
         });
         convert::json::<f64>(py, &value, false)
     }

@@ -37,9 +37,9 @@ impl fmt::Display for CliError {
 impl From<backprop::Error> for CliError {
     fn from(e: backprop::Error) -> Self {
         match e {
-            backprop::Error::Diverged { .. } | backprop::Error::Write { .. } => {
-                CliError::failure(e.to_string())
-            }
+            backprop::Error::Diverged { .. }
+            | backprop::Error::NotFinite { .. }
+            | backprop::Error::Write { .. } => CliError::failure(e.to_string()),
             _ => CliError::input(e.to_string()),
         }
     }

@@ -50,16 +50,38 @@ pub enum Error {
     /// [`crate::train::distributed`].
     #[error("distributed training: {0}")]
     Distributed(String),
-    /// The cost became NaN or infinite during training.
-    #[error("training diverged in epoch {epoch}: the cost became {cost}; try a smaller learning rate than η = {eta:?}, or the scaled initialisation (saturated outputs make the logarithmic costs infinite)")]
+    /// The cost, or a weight or bias, became NaN or infinite during training.
+    #[error("training diverged in epoch {epoch}: {}; try a smaller learning rate than η = {eta:?}, or the scaled initialisation (saturated outputs make the logarithmic costs infinite)", diverged_what(*.layer, *.cost))]
     Diverged {
         /// The epoch (1-based) in which it happened.
         epoch: usize,
-        /// The non-finite cost.
+        /// The training cost of the epoch (finite when only the parameters diverged: the
+        /// logarithmic costs floor `a` and stay finite).
         cost: f64,
+        /// The first layer `l` whose `W^(l)` or `b^(l)` holds a NaN or infinite value; `None`
+        /// when only the cost is not finite.
+        layer: Option<usize>,
         /// The learning rate in use.
         eta: f64,
     },
+    /// A network's activations stopped being finite (weights so large that `z` overflows):
+    /// its output is not a class.
+    #[error("the activations a^({layer}) are not finite (NaN or infinite){}: the weights up to layer {layer} are too large for this input, so the network gives no output", example.map_or(String::new(), |i| format!(" for example {i}")))]
+    NotFinite {
+        /// The first layer `l` whose `a^(l)` holds a NaN or infinite value.
+        layer: usize,
+        /// The example (its index in the data set) when a data set was evaluated.
+        example: Option<usize>,
+    },
+}
+
+fn diverged_what(layer: Option<usize>, cost: f64) -> String {
+    match layer {
+        Some(l) => format!(
+            "the weights or biases of layer {l} became NaN or infinite (the training cost was {cost})"
+        ),
+        None => format!("the cost became {cost}"),
+    }
 }
 
 /// The library's result type.

@@ -351,7 +351,7 @@ fn early_stopping_keeps_the_best_network_on_validation() {
         .map(|r| r.validation.as_ref().unwrap().accuracy())
         .fold(0.0, f64::max);
     assert_eq!(
-        trainer.network.evaluate(&validation).accuracy(),
+        trainer.network.evaluate(&validation).unwrap().accuracy(),
         best,
         "the kept network is the best"
     );

@@ -14,7 +14,7 @@ pub fn run(args: &EvaluateArgs) -> CliResult<()> {
     let model = load_model(&args.model)?;
     let splits = data_source::load(&args.data, true)?;
     splits.test.check_fits(&model.network)?;
-    let e = model.network.evaluate(&splits.test);
+    let e = model.network.evaluate(&splits.test)?;
     let mut drawn = String::new();
     if let Some(path) = &args.confusion {
         let mut map = ConfusionMap {

@@ -71,5 +71,14 @@ fn model_info(path: &Path) -> CliResult<()> {
             println!("{key}: {value}");
         }
     }
+    if !model
+        .metadata
+        .contains_key(backprop::io::model_file::CHECKSUMS)
+    {
+        println!(
+            "note: this file has no checksums ({}; written before they were added): damaged tensor data cannot be detected",
+            backprop::io::model_file::CHECKSUMS
+        );
+    }
     Ok(())
 }

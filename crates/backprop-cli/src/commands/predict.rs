@@ -54,8 +54,7 @@ pub fn image_input(path: &Path, n_inputs: usize) -> CliResult<Array1<f32>> {
             "the model's first layer has {n_inputs} inputs, which is not a square image"
         )));
     }
-    let img = image::open(path)
-        .map_err(|e| CliError::input(format!("{}: cannot read the image ({e})", path.display())))?;
+    let img = read_image(path)?;
     let gray = image::imageops::resize(
         &img.to_luma8(),
         side,
@@ -67,4 +66,39 @@ pub fn image_input(path: &Path, n_inputs: usize) -> CliResult<Array1<f32>> {
         x.mapv_inplace(|v| 1.0 - v);
     }
     Ok(x)
+}
+
+/// The largest width or height of an image read: a phone photo fits; a 16,000,000 × 1 PNG of a
+/// few kilobytes, which would take gigabytes to decode and scale, does not.
+pub const MAX_IMAGE_SIDE: u32 = 16_384;
+
+/// The most memory the decoder may allocate for one image.
+pub const MAX_IMAGE_BYTES: u64 = 512 << 20;
+
+/// Decodes the image at `path`, refusing before decoding one whose header declares more than
+/// [`MAX_IMAGE_SIDE`] pixels a side or more than [`MAX_IMAGE_BYTES`] of pixels, and a named pipe.
+fn read_image(path: &Path) -> CliResult<image::DynamicImage> {
+    let cannot = |e: &dyn std::fmt::Display| {
+        CliError::input(format!("{}: cannot read the image ({e})", path.display()))
+    };
+    let file = backprop::io::file::open_for_reading(path).map_err(|e| match e {
+        backprop::Error::Io { source, .. } => cannot(&source),
+        e => e.into(),
+    })?;
+    let mut reader = image::ImageReader::new(std::io::BufReader::new(file))
+        .with_guessed_format()
+        .map_err(|e| cannot(&e))?;
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(MAX_IMAGE_SIDE);
+    limits.max_image_height = Some(MAX_IMAGE_SIDE);
+    limits.max_alloc = Some(MAX_IMAGE_BYTES);
+    reader.limits(limits);
+    reader.decode().map_err(|e| match e {
+        image::ImageError::Limits(_) => CliError::input(format!(
+            "{}: the image is too large (at most {MAX_IMAGE_SIDE} pixels a side and {} MiB decoded)",
+            path.display(),
+            MAX_IMAGE_BYTES >> 20
+        )),
+        e => cannot(&e),
+    })
 }

@@ -55,9 +55,10 @@ fn stdout_failure() -> CliResult<()> {
 /// The progress bar, the epoch lines, the metrics file and the plot, fed by the training loop.
 struct Reporter {
     bar: ProgressBar,
-    /// `--metrics`: the file and its lines so far (the whole file is rewritten atomically after
-    /// each epoch, so a failed run leaves the old file as it was).
-    metrics: Option<(std::path::PathBuf, String)>,
+    /// `--metrics`: the file, and the lines not yet in it. The first epoch replaces the file
+    /// atomically (so a run that fails before it leaves the old file as it was); later epochs
+    /// append their line, so a long run writes each line once.
+    metrics: Option<(std::path::PathBuf, String, bool)>,
     metrics_error: Option<CliError>,
     /// `--plot`: where to draw the curves, redrawn after every epoch.
     plot: Option<(std::path::PathBuf, TrainingCurves)>,
@@ -74,7 +75,7 @@ impl Reporter {
                 .iter()
                 .map(|r| format!("{}\n", r.metrics()))
                 .collect();
-            (path.clone(), lines)
+            (path.clone(), lines, false)
         });
         let bar = if args.quiet {
             ProgressBar::hidden()
@@ -140,15 +141,22 @@ impl Observer for Reporter {
                 r.train_seconds
             );
         }
-        if let Some((path, lines)) = &mut self.metrics {
+        if let Some((path, lines, created)) = &mut self.metrics {
             lines.push_str(&format!("{}\n", r.metrics()));
-            if let Err(e) = backprop::io::file::write_atomically(path, lines.as_bytes()) {
+            let written = if *created {
+                append(path, lines.as_bytes())
+            } else {
+                backprop::io::file::write_atomically(path, lines.as_bytes())
+            };
+            if let Err(e) = written {
                 self.metrics_error = Some(CliError::failure(format!("--metrics {e}")));
                 return ControlFlow::Break(());
             }
+            *created = true;
+            lines.clear();
         }
         if let Some((path, curves)) = &mut self.plot {
-            curves.points.extend(point(r));
+            curves.push(point(r));
             if let Err(e) = plot::save(curves, path) {
                 self.metrics_error = Some(e);
                 return ControlFlow::Break(());
@@ -160,6 +168,19 @@ impl Observer for Reporter {
         }
         ControlFlow::Continue(())
     }
+}
+
+/// Appends `bytes` to the file at `path` (one the run has created).
+fn append(path: &Path, bytes: &[u8]) -> backprop::Result<()> {
+    use std::io::Write;
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(path)
+        .and_then(|mut f| f.write_all(bytes))
+        .map_err(|source| backprop::Error::Write {
+            path: path.to_path_buf(),
+            source,
+        })
 }
 
 /// The point of an epoch on the `--plot` curves (every epoch of `train` has test data).
@@ -336,9 +357,9 @@ fn resume(
         let epochs = args.epochs;
         trainer.settings.epochs = usize::try_from(epochs).unwrap_or(usize::MAX);
     }
-    if trainer.epoch >= trainer.settings.epochs {
+    if trainer.epoch >= trainer.settings.epochs && args.save.is_none() {
         return Err(CliError::input(format!(
-            "{}: the checkpoint has done {} of {} epochs, nothing is left to train; give --epochs N with N > {}",
+            "{}: the checkpoint has done {} of {} epochs, nothing is left to train; give --epochs N with N > {} to train on, or --save M to write its network",
             path.display(),
             trainer.epoch,
             trainer.settings.epochs,
@@ -432,6 +453,18 @@ fn train(args: &TrainArgs, job: Option<&mut Job>) -> CliResult<()> {
     let splits = data_source::load(&data_args, quiet)?;
     let (train, validation_data) = hold_out(splits.train, validation)?;
     train.check_fits(&trainer.network)?;
+    if let Some(path) = &args.resume {
+        trainer
+            .check_same_data(&train, validation_data.as_ref())
+            .map_err(|e| {
+                CliError::input(format!(
+                    "--resume {}: {} ({})",
+                    path.display(),
+                    e,
+                    splits.description
+                ))
+            })?;
+    }
     splits.test.check_fits(&trainer.network)?;
     let mut reporter = if root {
         Some(Reporter::new(args, &trainer, &data_args.data)?)
@@ -472,6 +505,8 @@ fn train(args: &TrainArgs, job: Option<&mut Job>) -> CliResult<()> {
     };
     let (test, validation) = (Some(&splits.test), validation_data.as_ref());
     let outcome = match job {
+        // A finished checkpoint given with --save: nothing to train, its network is written.
+        _ if trainer.epoch >= trainer.settings.epochs => Ok(Outcome::Finished),
         None => trainer.run_saving(&train, validation, test, observer, &mut save_checkpoint),
         Some(job) => trainer.run_distributed(
             &train,
@@ -488,7 +523,8 @@ fn train(args: &TrainArgs, job: Option<&mut Job>) -> CliResult<()> {
     if let Some(e) = reporter.metrics_error {
         return Err(e);
     }
-    if outcome == Outcome::Interrupted {
+    // Ctrl-C after the last epoch interrupted nothing: the network is trained, and saved below.
+    if outcome == Outcome::Interrupted && trainer.epoch < trainer.settings.epochs {
         let path = checkpoint_path.unwrap_or_else(default_checkpoint);
         checkpoint::save(&trainer, &path, &extra)?;
         return Err(interrupted(args, &trainer, &path));
@@ -500,7 +536,7 @@ fn train(args: &TrainArgs, job: Option<&mut Job>) -> CliResult<()> {
     }
     print_summary(&trainer.reports);
     if validation_data.is_some() || outcome == Outcome::Stopped {
-        let t = trainer.network.evaluate(&splits.test);
+        let t = trainer.network.evaluate(&splits.test)?;
         say!(
             "Kept network: {} / {} ({:.2}%) on the test split",
             t.correct,
@@ -604,11 +640,7 @@ fn interrupted(args: &TrainArgs, trainer: &Trainer, path: &Path) -> CliError {
 
 /// `--save`: the trained network, with its settings, data and initialisation as metadata.
 fn save_model(trainer: &Trainer, path: &Path, data: &str, init: String) -> CliResult<()> {
-    let mut settings = serde_json::to_value(&trainer.settings)
-        .map_err(|e| CliError::failure(format!("cannot write the settings as JSON: {e}")))?;
-    settings["data"] = data.into();
-    settings["init"] = init.into();
-    let extra = BTreeMap::from([("training".to_string(), settings.to_string())]);
+    let extra = trainer.settings.to_metadata(data, &init)?;
     backprop::io::model_file::save(&trainer.network, path, &extra)?;
     say!("Saved {}", path.display());
     Ok(())

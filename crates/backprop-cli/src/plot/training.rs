@@ -22,10 +22,31 @@ pub struct EpochPoint {
 pub struct TrainingCurves {
     /// The planned number of epochs.
     pub epochs: usize,
-    /// One point per finished epoch.
+    /// One point per finished epoch, thinned to at most [`MAX_CURVE_POINTS`] (see
+    /// [`TrainingCurves::push`]).
     pub points: Vec<EpochPoint>,
     /// A line under the title (architecture and settings).
     pub subtitle: String,
+}
+
+/// The most points a curve keeps: beyond it every other point is dropped, so that redrawing
+/// after each epoch of a run of 100,000 epochs costs what it costs at 2,000.
+pub const MAX_CURVE_POINTS: usize = 2000;
+
+impl TrainingCurves {
+    /// Adds the point of the epoch just finished, thinning the older ones when there are too
+    /// many (the last point is always kept).
+    pub fn push(&mut self, point: Option<EpochPoint>) {
+        self.points.extend(point);
+        if self.points.len() > MAX_CURVE_POINTS {
+            let last = self.points.len() - 1;
+            let mut i = 0;
+            self.points.retain(|_| {
+                i += 1;
+                i % 2 == 0 || i - 1 == last
+            });
+        }
+    }
 }
 
 const BLUE_LINE: RGBColor = RGBColor(31, 119, 180);

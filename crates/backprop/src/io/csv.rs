@@ -136,8 +136,9 @@ pub fn read_csv(path: &Path, label_column: usize, scale: Scale) -> Result<Datase
     use std::io::Read;
     let limit = crate::limits::MAX_CSV_BYTES;
     let mut text = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|f| f.take(limit + 1).read_to_end(&mut text))
+    crate::io::file::open_for_reading(path)?
+        .take(limit + 1)
+        .read_to_end(&mut text)
         .map_err(|e| Error::io(path, e))?;
     if text.len() as u64 > limit {
         return Err(Error::data(

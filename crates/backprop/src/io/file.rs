@@ -10,7 +10,8 @@
 //!   a file over `/dev/null` would destroy the system's device for everyone;
 //! - anything else that exists (a directory, a FIFO, a socket, a block device) is refused;
 //! - the temporary name is short (`.backprop-PID-N.tmp`), so a target whose name is at the file
-//!   system's limit still works, and it is removed whatever fails.
+//!   system's limit still works, and it is removed whatever fails; one that a killed process
+//!   left behind (SIGKILL cannot be caught) is removed by the next write beside it, on Linux.
 //!
 //! [`check_writable`] makes the same decisions before any work (and creates and removes a
 //! temporary file to prove the directory takes one), so a long training run does not end in a
@@ -41,6 +42,26 @@ pub fn resolve(path: &Path) -> io::Result<PathBuf> {
         }
     }
     Err(io::Error::other("too many levels of symbolic links"))
+}
+
+/// Opens `path` for reading, refusing what would block or mislead a reader: a directory (the
+/// OS error `IsADirectory`), and a named pipe or socket, which would wait for a writer forever.
+/// Regular files and character devices (read only as far as the caller's limit) are opened.
+pub fn open_for_reading(path: &Path) -> Result<std::fs::File> {
+    let kind = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    if kind.is_dir() {
+        return Err(Error::io(path, io::ErrorKind::IsADirectory.into()));
+    }
+    if !kind.is_file() && !is_char_device(&kind) {
+        return Err(Error::io(
+            path,
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "not a regular file (a named pipe or socket would make the read wait for a writer)",
+            ),
+        ));
+    }
+    std::fs::File::open(path).map_err(|e| Error::io(path, e))
 }
 
 /// What an existing target is, as far as writing it is concerned.
@@ -109,9 +130,45 @@ fn temporary_beside(target: &Path) -> PathBuf {
     }
 }
 
+/// Removes the temporary files beside `target` that processes which no longer run left behind
+/// (killed by SIGKILL or SIGTERM in the middle of a write). A process is known to run when
+/// `/proc/PID` exists, so this is done only where `/proc` is mounted (Linux); elsewhere such
+/// files stay. Failures are ignored: this is tidying, not the write.
+fn remove_stale_temporaries(target: &Path) {
+    let proc = Path::new("/proc/self");
+    if !proc.exists() {
+        return;
+    }
+    let dir = match target.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(".backprop-")?.strip_suffix(".tmp"))
+            .and_then(|rest| rest.split_once('-'))
+            .filter(|(_, n)| n.parse::<usize>().is_ok())
+            .and_then(|(pid, _)| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let alive = pid == std::process::id() || Path::new("/proc").join(pid.to_string()).exists();
+        if !alive && entry.file_type().is_ok_and(|t| t.is_file()) {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
 /// Writes `bytes` to a new temporary file beside `target` and renames it over `target`, keeping
-/// the permissions of `existing`; the temporary file is removed whatever fails.
+/// the permissions of `existing`; the temporary file is removed whatever fails, and those that
+/// dead processes left beside it are removed first.
 fn replace(target: &Path, bytes: &[u8], existing: Option<&Metadata>) -> io::Result<()> {
+    remove_stale_temporaries(target);
     let tmp = temporary_beside(target);
     let result = (|| {
         let mut file = fs::OpenOptions::new()

@@ -141,7 +141,7 @@ pub fn parse(bytes: &[u8], magic: u32) -> std::result::Result<(Vec<usize>, &[u8]
 /// Reads the IDX file at `path` through [`read_stream`]: gzipped when it starts with `1f 8b`; a
 /// name ending in `.gz` must be gzip.
 fn read_file(path: &Path, magic: u32) -> Result<(Vec<usize>, Vec<u8>)> {
-    let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut file = crate::io::file::open_for_reading(path)?;
     let mut start = [0u8; 2];
     let n = file.read(&mut start).map_err(|e| Error::io(path, e))?;
     let head = std::io::Cursor::new(start[..n].to_vec());

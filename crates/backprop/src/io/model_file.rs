@@ -5,7 +5,7 @@
 //! `format` (`"backprop"`), `format_version` (`"1"`), `sizes` (`"784,30,10"`),
 //! `hidden_activation`, `output_activation` and `cost` (the names of [`Activation`] and
 //! [`Cost`]), plus any extra entries the caller adds (the command-line tool stores its training
-//! settings under `training`).
+//! settings under `training`), and [`CHECKSUMS`]: the CRC-32 of every tensor's data.
 //!
 //! Files are written by [`crate::io::file::write_atomically`]: a temporary file beside the target,
 //! flushed, then renamed over it, so a crash never leaves a half-written model. Loading checks every tensor's
@@ -26,6 +26,12 @@ use std::path::Path;
 pub const FORMAT: &str = "backprop";
 /// The value of the `format_version` metadata entry written by this version.
 pub const FORMAT_VERSION: &str = "1";
+
+/// The metadata entry that holds a JSON object from each tensor's name to the CRC-32 (IEEE, as
+/// zlib's `crc32` and Python's `zlib.crc32` compute it) of its little-endian data, as 8 lowercase
+/// hex digits. Every file this crate writes has it; a file whose data do not match is refused,
+/// naming the tensor. Files written before it (no entry) still load.
+pub const CHECKSUMS: &str = "tensor_crc32";
 
 /// A network read from a model file, with the file's metadata.
 #[derive(Clone, Debug)]
@@ -77,6 +83,12 @@ pub fn tensors_to_bytes(
     metadata: BTreeMap<String, String>,
 ) -> Result<Vec<u8>> {
     use serde_json::{json, Map, Value};
+    let mut metadata = metadata;
+    let sums: BTreeMap<&str, String> = tensors
+        .iter()
+        .map(|(name, _, values)| (name.as_str(), format!("{:08x}", crc32(values))))
+        .collect();
+    metadata.insert(CHECKSUMS.into(), json!(sums).to_string());
     let mut header = Map::new(); // serde_json's map keeps keys sorted: a fixed order
     header.insert("__metadata__".into(), json!(metadata));
     let mut offset = 0usize;
@@ -105,6 +117,49 @@ pub fn tensors_to_bytes(
         bytes.extend(values.iter().flat_map(|x| x.to_le_bytes()));
     }
     Ok(bytes)
+}
+
+/// The CRC-32 of `values` as little-endian bytes.
+fn crc32(values: &[f32]) -> u32 {
+    let mut crc = flate2::Crc::new();
+    for chunk in values.chunks(1024) {
+        let bytes: Vec<u8> = chunk.iter().flat_map(|x| x.to_le_bytes()).collect();
+        crc.update(&bytes);
+    }
+    crc.sum()
+}
+
+/// Refuses a file whose tensor data do not match the [`CHECKSUMS`] entry of its metadata
+/// (a flipped bit, a truncated copy), naming the first such tensor. Without the entry (a file
+/// written before it) there is nothing to check.
+fn check_sums(
+    tensors: &SafeTensors<'_>,
+    metadata: &BTreeMap<String, String>,
+) -> std::result::Result<(), String> {
+    let Some(entry) = metadata.get(CHECKSUMS) else {
+        return Ok(());
+    };
+    let sums: BTreeMap<String, String> = serde_json::from_str(entry)
+        .map_err(|e| format!("metadata `{CHECKSUMS}` is not a JSON object of strings: {e}"))?;
+    if let Some(name) = tensors.names().into_iter().find(|n| !sums.contains_key(*n)) {
+        return Err(format!(
+            "tensor `{name}` has no checksum in `{CHECKSUMS}`: the file was changed after it was written"
+        ));
+    }
+    for (name, sum) in &sums {
+        let t = tensors
+            .tensor(name)
+            .map_err(|_| format!("tensor `{name}` of `{CHECKSUMS}` is missing"))?;
+        let mut crc = flate2::Crc::new();
+        crc.update(t.data());
+        if format!("{:08x}", crc.sum()) != *sum {
+            return Err(format!(
+                "tensor `{name}` does not match its checksum (CRC-32 {:08x}, the file says {sum}): the file is damaged",
+                crc.sum()
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The safetensors bytes of `net` (in `f32`) with its metadata and `extra` entries.
@@ -153,15 +208,7 @@ const MAX_HEADER_BYTES: u64 = 100_000_000;
 pub fn read_file(path: &Path) -> Result<Vec<u8>> {
     use std::io::Read;
     let bad = |m: String| Error::model(path, m);
-    // A named pipe would block the open until something writes to it.
-    let kind = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
-    if kind.is_dir() {
-        return Err(Error::io(path, std::io::ErrorKind::IsADirectory.into()));
-    }
-    if !kind.is_file() && !crate::io::file::is_char_device(&kind) {
-        return Err(bad("not a regular file".into()));
-    }
-    let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut file = crate::io::file::open_for_reading(path)?;
     let mut bytes = Vec::new();
     (&mut file)
         .take(8)
@@ -310,6 +357,9 @@ pub(crate) fn parse(bytes: &[u8], format: &str) -> std::result::Result<Model, St
         cost,
     };
     architecture.validate().map_err(|e| e.to_string())?;
+    let tensors =
+        SafeTensors::deserialize(bytes).map_err(|e| format!("not a safetensors file ({e})"))?;
+    check_sums(&tensors, &metadata)?;
     let (weights, biases) = read_layers(bytes, "", &sizes)?;
     let network = Network::from_parameters(
         architecture,

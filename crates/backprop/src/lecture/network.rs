@@ -296,6 +296,8 @@ impl<F: Float> Network<F> {
     }
 
     /// The network's output `a^(L) = α(x)` for one input `x` of length `n_1` (steps 1–2).
+    /// Refuses with [`Error::NotFinite`] when some `a^(l)` is NaN or infinite (weights so large
+    /// that `z` overflows): such an output is no class.
     pub fn feedforward(&self, x: ArrayView1<'_, F>) -> Result<Array1<F>> {
         self.check_input(x.len())?;
         let mut a = x.to_owned();
@@ -306,8 +308,23 @@ impl<F: Float> Network<F> {
                 self.biases(l).view(),
             );
             a = crate::lecture::reference::activation(self.activation(l), z.view());
+            if !a.iter().all(|v| v.is_finite()) {
+                return Err(Error::NotFinite {
+                    layer: l,
+                    example: None,
+                });
+            }
         }
         Ok(a)
+    }
+
+    /// The first layer `l` whose `W^(l)` or `b^(l)` holds a NaN or infinite value, if any: a
+    /// diverged network (one pass over the parameters, cheap next to an epoch).
+    pub fn first_non_finite_layer(&self) -> Option<usize> {
+        (2..=self.num_layers()).find(|&l| {
+            !self.weights(l).iter().all(|v| v.is_finite())
+                || !self.biases(l).iter().all(|v| v.is_finite())
+        })
     }
 
     /// Refuses an input whose length is not `n_1`.

@@ -4,7 +4,7 @@
 //! optimizer's memory (`optimizer.first.{l}.weight`, … and `optimizer.second.…` for Adam) and the
 //! best network on validation so far (`best.layers.{l}.…`). Metadata: the model entries of
 //! [`crate::io::model_file`], `format` = `backprop-checkpoint`, `checkpoint_version` = [`VERSION`], `settings` (the
-//! [`TrainSettings`] as JSON), `state` (epoch, mini-batch, η, step, the reports, …; numbers
+//! [`TrainSettings`] as JSON), `state` (epoch, mini-batch, η, step, at most [`MAX_REPORTS`] of the reports, …; numbers
 //! written so that they read back exactly), and
 //! any `extra` entries of the caller. Random streams need no state: each is named by the seed and
 //! its position (see [`crate::train::trainer::Trainer`]). Written atomically, like model files. `f32` only.
@@ -60,6 +60,9 @@ struct State {
     best_epoch: Option<usize>,
     best_accuracy: Option<f64>,
     reports: Vec<EpochReport>,
+    /// [`Trainer::data_fingerprint`] as 16 hex digits (absent in checkpoints written before it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    data_fingerprint: Option<String>,
 }
 
 impl State {
@@ -72,9 +75,10 @@ impl State {
                 self.eta
             ));
         }
-        if self.reports.len() != self.epoch {
+        let last = self.reports.last().map_or(0, |r| r.epoch);
+        if last != self.epoch || self.reports.len() > self.epoch {
             return bad(format!(
-                "{} epochs are done but {} reports are stored",
+                "{} epochs are done but {} reports are stored, the last of epoch {last}",
                 self.epoch,
                 self.reports.len()
             ));
@@ -86,22 +90,22 @@ impl State {
         if self.step > 1 << 53 {
             return bad(format!("step {} is beyond any run", self.step));
         }
-        for (i, r) in self.reports.iter().enumerate() {
+        let mut previous = 0;
+        for r in &self.reports {
             let counts_ok = [&r.test, &r.validation]
                 .into_iter()
                 .flatten()
                 .all(|e| e.correct <= e.total && e.cost.is_finite());
-            if r.epoch != i + 1
+            if r.epoch <= previous
                 || !counts_ok
                 || !r.train_cost.is_finite()
                 || !seconds_ok(r.train_seconds)
             {
                 return bad(format!(
-                    "report {} is not a report of epoch {}",
-                    i + 1,
-                    i + 1
+                    "the report after epoch {previous} is not a report of a later epoch"
                 ));
             }
+            previous = r.epoch;
         }
         match (self.best_epoch, self.best_accuracy) {
             (None, None) => Ok(()),
@@ -123,9 +127,37 @@ impl State {
             epochs_without_improvement: trainer.epochs_without_improvement,
             best_epoch: trainer.best.as_ref().map(|b| b.epoch),
             best_accuracy: trainer.best.as_ref().map(|b| b.accuracy),
-            reports: trainer.reports.clone(),
+            reports: thinned(&trainer.reports),
+            data_fingerprint: trainer.data_fingerprint.map(|f| format!("{f:016x}")),
         }
     }
+}
+
+/// The most epoch reports a checkpoint keeps, so that its size, and the time to rewrite it
+/// after every epoch, stay bounded however long the run.
+pub const MAX_REPORTS: usize = 1000;
+
+/// At most [`MAX_REPORTS`] of `reports`, evenly spread: every `k`-th, the best on the test
+/// split (what a resumed run reports as the best epoch) and the last. The network, optimizer
+/// and schedule state do not depend on them: resuming stays exact.
+fn thinned(reports: &[EpochReport]) -> Vec<EpochReport> {
+    if reports.len() <= MAX_REPORTS {
+        return reports.to_vec();
+    }
+    let accuracy = |r: &EpochReport| r.test.as_ref().map_or(0.0, |t| t.accuracy());
+    let best = reports
+        .iter()
+        .enumerate()
+        .max_by(|(_, a), (_, b)| accuracy(a).total_cmp(&accuracy(b)))
+        .map_or(0, |(i, _)| i);
+    let k = reports.len().div_ceil(MAX_REPORTS - 2);
+    let last = reports.len() - 1;
+    reports
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| (last - i).is_multiple_of(k) || i == best)
+        .map(|(_, r)| r.clone())
+        .collect()
 }
 
 /// Saves `trainer` to `path`, atomically, with `extra` metadata entries.
@@ -203,6 +235,13 @@ fn from_bytes(
     trainer.eta = state.eta;
     trainer.epochs_without_improvement = state.epochs_without_improvement;
     trainer.reports = state.reports;
+    trainer.data_fingerprint = match &state.data_fingerprint {
+        None => None,
+        Some(hex) => Some(
+            u64::from_str_radix(hex, 16)
+                .map_err(|_| format!("state: data_fingerprint `{hex}` is not 16 hex digits"))?,
+        ),
+    };
     if let (Some(epoch), Some(accuracy)) = (state.best_epoch, state.best_accuracy) {
         let (w, b) = read_layers("best.")?;
         let network = Network::from_parameters(

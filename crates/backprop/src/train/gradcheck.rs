@@ -153,8 +153,9 @@ pub fn compare_with_finite_differences(
     let penalty = options.regularization;
     let mean_cost = |net: &Network<f64>| -> f64 {
         let total: f64 = Zip::from(xs.rows()).and(ys.rows()).fold(0.0, |sum, x, y| {
-            let a = net.feedforward(x).expect("input width checked above");
-            sum + net.cost().value(a.view(), y)
+            // Widths are checked above; a non-finite a^(L) makes the cost NaN, as it is.
+            net.feedforward(x)
+                .map_or(f64::NAN, |a| sum + net.cost().value(a.view(), y))
         });
         total / xs.nrows() as f64 + penalty.cost(net, options.n)
     };

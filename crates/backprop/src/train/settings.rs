@@ -6,6 +6,7 @@ use crate::train::optimizer::Optimizer;
 use crate::train::regularization::Regularization;
 use crate::train::schedule::Schedule;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::fmt;
 
 /// The settings of training.
@@ -70,6 +71,18 @@ impl TrainSettings {
             seed,
             ..TrainSettings::default()
         }
+    }
+
+    /// The `training` metadata entry of a model file, as every front writes it: these settings
+    /// as JSON (their serde form) with `data` (what was trained on) and `init` (the
+    /// initialisation's name) added, so that a model file says how to train it again.
+    pub fn to_metadata(&self, data: &str, init: &str) -> Result<BTreeMap<String, String>> {
+        let mut json = serde_json::to_value(self).map_err(|e| {
+            Error::InvalidSetting(format!("cannot write the settings as JSON: {e}"))
+        })?;
+        json["data"] = data.into();
+        json["init"] = init.into();
+        Ok(BTreeMap::from([("training".to_string(), json.to_string())]))
     }
 
     /// Refuses settings out of range.

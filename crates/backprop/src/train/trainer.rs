@@ -85,6 +85,10 @@ pub struct Trainer<F: Float = f32> {
     pub best: Option<Best<F>>,
     /// One report per completed epoch.
     pub reports: Vec<EpochReport>,
+    /// The [`distributed::data_fingerprint`] of the training data (with the validation split)
+    /// of the last run, kept by checkpoints so that a resumed run can refuse other data
+    /// ([`Trainer::check_same_data`]). `None` before the first run.
+    pub data_fingerprint: Option<u64>,
 }
 
 impl<F: Float> Trainer<F> {
@@ -104,7 +108,23 @@ impl<F: Float> Trainer<F> {
             epochs_without_improvement: 0,
             best: None,
             reports: Vec::new(),
+            data_fingerprint: None,
         })
+    }
+
+    /// Refuses to resume on other data than the last run trained on (a file changed since the
+    /// checkpoint, another `--scale`, another split): the result would be neither run. A trainer
+    /// that has not run yet, or a checkpoint written before fingerprints, accepts any data.
+    pub fn check_same_data(&self, train: &Dataset, validation: Option<&Dataset>) -> Result<()> {
+        let now = distributed::data_fingerprint(&[Some(train), validation]);
+        match self.data_fingerprint {
+            Some(then) if then != now => Err(Error::InvalidSetting(format!(
+                "the data are not those this training ran on: it trained on {} examples with fingerprint {then:016x}, these are {} examples with fingerprint {now:016x}; resume with the same data, scale and split, or start a new run",
+                then >> 32,
+                now >> 32
+            ))),
+            _ => Ok(()),
+        }
     }
 
     /// The mean cost of the training examples seen so far in the epoch under way (each taken
@@ -171,6 +191,7 @@ impl<F: Float> Trainer<F> {
         collective: &mut dyn Collective<F>,
     ) -> Result<Outcome> {
         self.check_can_run(train, validation, test)?;
+        self.data_fingerprint = Some(distributed::data_fingerprint(&[Some(train), validation]));
         let shared = collective.size() > 1;
         if shared {
             self.check_ranks_agree(train, validation, test, collective)?;
@@ -183,6 +204,8 @@ impl<F: Float> Trainer<F> {
                 self.run_epoch(train, &mut ws, observer, collective)
             })?;
             if flow.is_break() {
+                let cost_so_far = self.running_cost(train.len()).unwrap_or(0.0);
+                self.check_finite(self.epoch + 1, cost_so_far)?;
                 save(self)?;
                 return Ok(Outcome::Interrupted);
             }
@@ -441,14 +464,8 @@ impl<F: Float> Trainer<F> {
             .regularization
             .cost(&self.network, train.len());
         let train_cost = cost_sum / train.len() as f64 + penalty;
-        if !train_cost.is_finite() {
-            return Err(Error::Diverged {
-                epoch: self.epoch,
-                cost: train_cost,
-                eta: self.eta,
-            });
-        }
-        let validation = validation.map(|v| self.network.evaluate(v));
+        self.check_finite(self.epoch, train_cost)?;
+        let validation = validation.map(|v| self.network.evaluate(v)).transpose()?;
         if let Some(v) = &validation {
             if self.best.as_ref().is_none_or(|b| v.accuracy() > b.accuracy) {
                 self.best = Some(Best {
@@ -467,7 +484,7 @@ impl<F: Float> Trainer<F> {
             train_seconds,
             eta: self.eta,
             validation,
-            test: test.map(|t| self.network.evaluate(t)),
+            test: test.map(|t| self.network.evaluate(t)).transpose()?,
         };
         match self.settings.schedule.next(
             self.epoch,
@@ -479,6 +496,23 @@ impl<F: Float> Trainer<F> {
             Decision::Stop => self.eta = 0.0,
         }
         Ok(report)
+    }
+
+    /// The divergence check, in `epoch`: the (mean training) cost and every weight
+    /// and bias must be finite. The logarithmic costs floor `a`, so a network gone to NaN can
+    /// still show a finite cost: the parameters are what tell. Nothing is saved after a failed
+    /// check, so no file is replaced by a diverged network.
+    fn check_finite(&self, epoch: usize, cost: f64) -> Result<()> {
+        let layer = self.network.first_non_finite_layer();
+        if layer.is_some() || !cost.is_finite() {
+            return Err(Error::Diverged {
+                epoch,
+                cost,
+                layer,
+                eta: self.eta,
+            });
+        }
+        Ok(())
     }
 
     fn should_stop(&self) -> bool {
@@ -531,8 +565,8 @@ impl<F: Float> Network<F> {
     /// Trains by SGD: each epoch shuffles the training set (seeded), splits it into mini-batches
     /// of `m` examples, and for each mini-batch computes the mean gradient by the matrix path and
     /// moves `W ← W − η ∇W`, `b ← b − η ∇b` (or the rule of `settings.optimizer`). Stops with
-    /// [`Error::Diverged`] when the cost becomes NaN or infinite (the network is then unusable;
-    /// callers keep their saved copy). For validation splits and checkpoints use [`Trainer`].
+    /// [`Error::Diverged`] when the cost or a weight or bias becomes NaN or infinite (the
+    /// network is then unusable; callers keep their saved copy). For validation splits and checkpoints use [`Trainer`].
     pub fn train_with(
         &mut self,
         train: &Dataset,

@@ -61,8 +61,17 @@ impl From<CliError> for ApiError {
 }
 
 impl From<backprop::Error> for ApiError {
+    /// 422 for a network whose activations are not finite (the request was fine, the network
+    /// cannot answer it), 400 for the rest.
     fn from(e: backprop::Error) -> Self {
-        ApiError::bad(e.to_string())
+        let status = match e {
+            backprop::Error::NotFinite { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            _ => StatusCode::BAD_REQUEST,
+        };
+        ApiError {
+            status,
+            message: e.to_string(),
+        }
     }
 }
 
@@ -506,10 +515,9 @@ fn traced(app: &App, body: &Pixels) -> ApiResult<Traced> {
     };
     let x = input(&net, &body.pixels)?;
     let net = net.cast::<f64>();
-    let label = match body.label {
-        Some(k) => k,
-        None => argmax(net.feedforward(x.view())?.view()),
-    };
+    // Refuses activations that are not finite (`Error::NotFinite`), and gives the default y.
+    let output = net.feedforward(x.view())?;
+    let label = body.label.unwrap_or_else(|| argmax(output.view()));
     Ok(Traced::new(
         net,
         x.view(),
@@ -624,7 +632,7 @@ async fn confusion(State(app): State<Shared>) -> ApiResult<Response> {
         (session.network.clone(), session.splits.clone())
     };
     heavy_json(&app, move || {
-        let e = net.evaluate(&splits.test);
+        let e = net.evaluate(&splits.test)?;
         let matrix: Vec<Vec<usize>> = e.confusion.rows().into_iter().map(|r| r.to_vec()).collect();
         Ok(json!({
             "matrix": matrix,
@@ -648,26 +656,25 @@ fn download(bytes: Vec<u8>, name: &str, permit: OwnedSemaphorePermit) -> Respons
     response
 }
 
+/// The current network and its `training` metadata entry, as `backprop train --save` writes
+/// it: the session's settings, data and initialisation (`TrainSettings::to_metadata`).
 fn model_metadata(
     app: &App,
-) -> (
+) -> ApiResult<(
     Arc<Network<f32>>,
     std::collections::BTreeMap<String, String>,
-) {
+)> {
     let session = app.session();
-    let settings = backprop::TrainSettings::plain(
-        session.settings.epochs,
-        session.settings.batch_size,
-        session.settings.eta,
-        session.settings.seed,
-    );
-    let extra = std::collections::BTreeMap::from([("training".to_string(), settings.to_string())]);
-    (session.network.clone(), extra)
+    let settings = &session.settings;
+    let extra = settings
+        .train_settings()?
+        .to_metadata(&settings.data, &settings.init)?;
+    Ok((session.network.clone(), extra))
 }
 
 /// `GET /api/model`: the current network as a safetensors file (`backprop::io::model_file`).
 async fn model(State(app): State<Shared>) -> ApiResult<Response> {
-    let (net, extra) = model_metadata(&app);
+    let (net, extra) = model_metadata(&app)?;
     let (bytes, permit) = heavy(&app, move || {
         Ok(backprop::io::model_file::to_bytes(&*net, &extra)?)
     })
@@ -677,7 +684,7 @@ async fn model(State(app): State<Shared>) -> ApiResult<Response> {
 
 /// `GET /api/model.onnx`: the current network as ONNX (`backprop::io::onnx`).
 async fn model_onnx(State(app): State<Shared>) -> ApiResult<Response> {
-    let (net, extra) = model_metadata(&app);
+    let (net, extra) = model_metadata(&app)?;
     let (bytes, permit) = heavy(&app, move || {
         Ok(backprop::io::onnx::to_onnx(&*net, &extra)?)
     })

@@ -617,7 +617,7 @@ impl Job {
         let n = self.splits.train.len();
         // A network whose weights overflowed is never shown or exported: the last finite one
         // stays (training then ends with `Diverged`).
-        if is_finite(&trainer.network) {
+        if trainer.network.first_non_finite_layer().is_none() {
             session.network = Arc::new(trainer.network.clone());
         }
         session.epoch = trainer.epoch;
@@ -672,9 +672,3 @@ fn thin(values: &mut Vec<Value>) {
     }
 }
 
-/// Whether every weight and bias of `net` is finite.
-fn is_finite(net: &Network<f32>) -> bool {
-    (2..=net.num_layers()).all(|l| {
-        net.weights(l).iter().all(|w| w.is_finite()) && net.biases(l).iter().all(|b| b.is_finite())
-    })
-}
