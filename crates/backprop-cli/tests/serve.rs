@@ -1088,3 +1088,67 @@ fn ipv4_mapped_loopback_and_both_loopback_names() {
     assert_eq!(code, Some(0), "{stderr}");
     assert!(!stderr.contains("warning"), "{stderr}");
 }
+
+/// Found by attacking the server: a ReLU model with huge finite weights (loaded by `--model`)
+/// answered `/api/predict` with `null` outputs, and training it ran to "finished" with an all-NaN
+/// network to download. Its activations are now refused (422, the library's `NotFinite`
+/// message), training ends `failed` with `Diverged`, and the network stays the last finite one.
+#[test]
+fn a_network_that_overflows_is_refused_and_its_training_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("huge.safetensors");
+    // Eight ReLU layers of weights 3e38: z grows by about 1e40 a layer, past f32 at once and past
+    // f64 (the trace's) in layer 9; the output's alternating signs then make ∞ − ∞ = NaN.
+    let sizes = [784, 30, 30, 30, 30, 30, 30, 30, 30, 10];
+    let mut net = backprop::Network::<f32>::builder(&sizes)
+        .hidden(backprop::Activation::Relu)
+        .build()
+        .unwrap();
+    for l in 2..sizes.len() {
+        net.weights_mut(l).fill(3e38);
+    }
+    for (i, w) in net.weights_mut(sizes.len()).iter_mut().enumerate() {
+        *w = if i % 2 == 0 { 3e38 } else { -3e38 };
+    }
+    backprop::io::model_file::save(&net, &path, &Default::default()).unwrap();
+    let server = Server::start(&["--model", path.to_str().unwrap()]);
+    for route in ["/api/predict", "/api/trace", "/api/steps"] {
+        let (status, answer) = server.post(route, &pixels(0.5));
+        assert_eq!(status, 422, "{route}: {answer}");
+        let message = answer["error"].as_str().unwrap();
+        assert!(message.contains("not finite"), "{route}: {message}");
+    }
+    let (status, answer) = server.get_json("/api/confusion");
+    assert_eq!(status, 422, "{answer}");
+    assert_eq!(server.post("/api/start", "").0, 200);
+    let state = server.wait_for("failed");
+    let error = state["error"].as_str().unwrap();
+    assert!(error.contains("diverged"), "{error}");
+    let (status, bytes) = server.get("/api/model");
+    assert_eq!(status, 200);
+    let served = backprop::io::model_file::from_bytes(&bytes)
+        .unwrap()
+        .network;
+    assert_eq!(served.weights(2), net.weights(2), "the last finite network");
+    assert!(served.weights(3).iter().all(|w| w.is_finite()));
+}
+
+/// Found by attacking the server: `/api/model` wrote `training` = "plain SGD", losing epochs, η,
+/// seed, m and data. It now writes the settings JSON of `backprop train --save`.
+#[test]
+fn the_model_says_how_it_was_trained() {
+    let server = Server::start(&[]);
+    let settings = json!({"layers": [784, 10], "epochs": 3, "eta": 0.5, "batch_size": 20,
+        "seed": 9, "init": "scaled"});
+    assert_eq!(server.post("/api/reset", &settings.to_string()).0, 200);
+    let (status, bytes) = server.get("/api/model");
+    assert_eq!(status, 200);
+    let model = backprop::io::model_file::from_bytes(&bytes).unwrap();
+    let training: Value = serde_json::from_str(&model.metadata["training"]).unwrap();
+    assert_eq!(training["epochs"], 3, "{training}");
+    assert_eq!(training["eta"], 0.5, "{training}");
+    assert_eq!(training["batch_size"], 20, "{training}");
+    assert_eq!(training["seed"], 9, "{training}");
+    assert_eq!(training["data"], "mnist-10k", "{training}");
+    assert_eq!(training["init"], "scaled", "{training}");
+}

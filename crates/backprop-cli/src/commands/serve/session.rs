@@ -671,4 +671,3 @@ fn thin(values: &mut Vec<Value>) {
         });
     }
 }
-

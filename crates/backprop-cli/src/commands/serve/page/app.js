@@ -220,7 +220,12 @@ function connectEvents() {
     if (m.confusion) renderConfusion(m.confusion, m);
     renderCharts();
   });
-  source.addEventListener('failed', (e) => showError({ message: JSON.parse(e.data).error }));
+  // A failure (training diverged) stays shown until a reset: later renders keep it.
+  source.addEventListener('failed', (e) => {
+    const error = JSON.parse(e.data).error;
+    if (page.state) page.state.error = error;
+    showError({ message: error });
+  });
 }
 // While training, the weights, the prediction and the steps follow the network about once a second.
 let liveTimer = null;
