@@ -658,12 +658,13 @@ fn download(bytes: Vec<u8>, name: &str, permit: OwnedSemaphorePermit) -> Respons
 
 /// The current network and its `training` metadata entry, as `backprop train --save` writes
 /// it: the session's settings, data and initialisation (`TrainSettings::to_metadata`).
-fn model_metadata(
-    app: &App,
-) -> ApiResult<(
+/// A network to export and its metadata entries.
+type Export = (
     Arc<Network<f32>>,
     std::collections::BTreeMap<String, String>,
-)> {
+);
+
+fn model_metadata(app: &App) -> ApiResult<Export> {
     let session = app.session();
     let settings = &session.settings;
     let extra = settings
