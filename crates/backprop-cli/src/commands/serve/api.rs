@@ -656,13 +656,14 @@ fn download(bytes: Vec<u8>, name: &str, permit: OwnedSemaphorePermit) -> Respons
     response
 }
 
-/// The current network and its `training` metadata entry, as `backprop train --save` writes
-/// it: the session's settings, data and initialisation (`TrainSettings::to_metadata`).
 /// A network to export and its metadata entries.
 type Export = (
     Arc<Network<f32>>,
     std::collections::BTreeMap<String, String>,
 );
+
+/// The current network and its `training` metadata entry, as `backprop train --save` writes
+/// it: the session's settings, data and initialisation (`TrainSettings::to_metadata`).
 
 fn model_metadata(app: &App) -> ApiResult<Export> {
     let session = app.session();
