@@ -664,7 +664,6 @@ type Export = (
 
 /// The current network and its `training` metadata entry, as `backprop train --save` writes
 /// it: the session's settings, data and initialisation (`TrainSettings::to_metadata`).
-
 fn model_metadata(app: &App) -> ApiResult<Export> {
     let session = app.session();
     let settings = &session.settings;
