@@ -248,7 +248,8 @@ class _BaseMLP(BaseEstimator):
         if first:
             self._start(X, targets, targets.shape[1] if targets.ndim == 2 else len(self.classes_))
         elif getattr(self, "_trainer", None) is None:
-            raise ValueError("this estimator was unpickled; call fit before partial_fit")
+            raise ValueError("this estimator was pickled by an older backprop without its optimizer state: "
+                             "call fit before partial_fit")
         X_val = y_val = None
         if self.early_stopping and not incremental:
             stratify = y_raw if isinstance(self, ClassifierMixin) else None
@@ -296,14 +297,12 @@ class _BaseMLP(BaseEstimator):
         X = _validate_data(self, X, reset=False, dtype=(np.float32, np.float64), order="C")
         return self._network.feedforward(X)
 
-    def __getstate__(self):
-        state = self.__dict__.copy()
-        state.pop("_trainer", None)  # the optimizer's memory is not kept; fit again to continue
-        return state
-
+    # Pickles keep the trainer (the optimizer's memory: Adam's moments or the momentum
+    # velocities, the step count), so partial_fit continues after unpickling exactly as without
+    # the round trip. Pickles of versions that left it out load, predict, and ask for fit.
     def __setstate__(self, state):
         self.__dict__.update(state)
-        if "_network" in state:
+        if "_network" in state and "_trainer" not in state:
             self._trainer = None
 
     def __sklearn_tags__(self):

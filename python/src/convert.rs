@@ -24,7 +24,10 @@ pub fn error(e: Error) -> PyErr {
             std::io::ErrorKind::IsADirectory => PyIsADirectoryError::new_err(message),
             _ => PyOSError::new_err(message),
         },
+        // Training that made the cost or a weight NaN or infinite.
         Error::Diverged { .. } => PyFloatingPointError::new_err(message),
+        // Outputs that are not finite: the network (its weights) cannot serve this input.
+        Error::NotFinite { .. } => PyValueError::new_err(message),
         _ => PyValueError::new_err(message),
     }
 }

@@ -47,6 +47,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<network::Trainer>()?;
     m.add_function(wrap_pyfunction!(network::load, m)?)?;
     m.add_function(wrap_pyfunction!(network::_rebuild, m)?)?;
+    m.add_function(wrap_pyfunction!(network::_rebuild_trainer, m)?)?;
     m.add_function(wrap_pyfunction!(mnist_10k, m)?)?;
     m.add_function(wrap_pyfunction!(set_threads, m)?)?;
     m.add(

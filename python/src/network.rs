@@ -9,12 +9,13 @@ use backprop::{
 };
 use ndarray::{Array1, Array2};
 use numpy::{Element, PyArrayMethods};
-use pyo3::exceptions::PyKeyboardInterrupt;
+use pyo3::exceptions::{PyKeyboardInterrupt, PyRuntimeError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyTuple};
+use std::ops::ControlFlow;
 use std::path::PathBuf;
-use std::sync::atomic::AtomicBool;
-use std::sync::RwLock;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 /// The network in the float type chosen by `dtype`.
 #[derive(Clone)]
@@ -88,19 +89,136 @@ pub fn check_dtype(dtype: &str) -> PyResult<()> {
 /// (30, 784)
 #[pyclass(module = "backprop", frozen, name = "Network")]
 pub struct Network {
-    pub inner: RwLock<Inner>,
+    state: RwLock<State>,
+}
+
+/// The network, and whether a `train` call is running on it: one lock holds both, so that a write
+/// checks and changes them at once.
+struct State {
+    inner: Inner,
+    training: bool,
 }
 
 impl Network {
-    pub fn get(&self) -> Inner {
-        self.inner.read().unwrap_or_else(|e| e.into_inner()).clone()
+    fn read(&self) -> RwLockReadGuard<'_, State> {
+        self.state.read().unwrap_or_else(|e| e.into_inner())
     }
-    pub fn set(&self, inner: Inner) {
-        *self.inner.write().unwrap_or_else(|e| e.into_inner()) = inner;
+    fn write(&self) -> RwLockWriteGuard<'_, State> {
+        self.state.write().unwrap_or_else(|e| e.into_inner())
+    }
+    /// A copy of the network: while it trains, as of the last epoch completed.
+    pub fn get(&self) -> Inner {
+        self.read().inner.clone()
     }
     pub fn wrap(inner: Inner) -> Network {
         Network {
-            inner: RwLock::new(inner),
+            state: RwLock::new(State {
+                inner,
+                training: false,
+            }),
+        }
+    }
+    /// Replaces the network by `change(current)`, or refuses while it trains (`what` names the
+    /// write in the message).
+    fn change(&self, what: &str, change: impl FnOnce(&Inner) -> PyResult<Inner>) -> PyResult<()> {
+        let mut state = self.write();
+        if state.training {
+            return Err(busy(what));
+        }
+        state.inner = change(&state.inner)?;
+        Ok(())
+    }
+    /// Marks the network as training and returns it with the mark: refused (RuntimeError) if
+    /// another `train` call is running on it. The mark goes when the [`Training`] is dropped.
+    fn start_training(&self) -> PyResult<Training<'_>> {
+        let mut state = self.write();
+        if state.training {
+            return Err(PyRuntimeError::new_err(
+                "this Network is already training (in another thread, or this is its own callback); one training at a time",
+            ));
+        }
+        state.training = true;
+        Ok(Training {
+            network: self,
+            before: Some(state.inner.clone()),
+        })
+    }
+}
+
+fn busy(what: &str) -> PyErr {
+    PyRuntimeError::new_err(format!(
+        "cannot {what} of this Network while it trains (in another thread or in its callback): training would overwrite it; wait until train returns"
+    ))
+}
+
+/// A `train` call under way on a network: publishes the network after each epoch; when dropped
+/// without [`Training::finish`] (an error, Ctrl-C, an exception from the callback), puts back the
+/// network as it was before the call. Either way the network is free to train or change again.
+struct Training<'a> {
+    network: &'a Network,
+    before: Option<Inner>,
+}
+
+impl Training<'_> {
+    /// The network at the start of training.
+    fn start(&self) -> Inner {
+        self.before.clone().unwrap_or_else(|| self.network.get())
+    }
+    /// Shows `inner` (the network after an epoch) to readers: the callback, other threads.
+    fn publish(&self, inner: Inner) {
+        self.network.write().inner = inner;
+    }
+    /// Training succeeded: `inner` is the network now.
+    fn finish(mut self, inner: Inner) {
+        self.before = None;
+        let mut state = self.network.write();
+        state.inner = inner;
+        state.training = false;
+    }
+}
+
+impl Drop for Training<'_> {
+    fn drop(&mut self) {
+        let mut state = self.network.write();
+        if let Some(before) = self.before.take() {
+            state.inner = before;
+        }
+        state.training = false;
+    }
+}
+
+/// The float types of a Python network: `f32` and `f64`.
+pub trait NetFloat: Float + Element {
+    fn wrap(net: Net<Self>) -> Inner;
+    /// The network of `inner` if it is in this type.
+    fn unwrap(inner: &Inner) -> Option<&Net<Self>>;
+    /// [`NetFloat::unwrap`] for a network known to be in this type (a network's dtype never
+    /// changes): a RuntimeError, not a panic, if it is not.
+    fn of(inner: &Inner) -> PyResult<&Net<Self>> {
+        Self::unwrap(inner).ok_or_else(|| {
+            PyRuntimeError::new_err("the network changed its dtype (a bug: please report it)")
+        })
+    }
+}
+impl NetFloat for f32 {
+    fn wrap(net: Net<f32>) -> Inner {
+        Inner::F32(net)
+    }
+    fn unwrap(inner: &Inner) -> Option<&Net<f32>> {
+        match inner {
+            Inner::F32(n) => Some(n),
+            Inner::F64(_) => None,
+        }
+    }
+}
+impl NetFloat for f64 {
+    fn wrap(net: Net<f64>) -> Inner {
+        Inner::F64(net)
+    }
+    fn unwrap(inner: &Inner) -> Option<&Net<f64>> {
+        match inner {
+            Inner::F64(n) => Some(n),
+            Inner::F32(_) => None,
         }
     }
 }
@@ -125,37 +243,42 @@ fn biases_of<'py, F: Float + Element>(
     )
 }
 
-/// The network with `weights` (or `biases`) replaced by the given arrays, shapes checked.
-fn replaced<F: Float + Element>(
+fn list<'py>(obj: &Bound<'py, PyAny>, name: &str) -> PyResult<Vec<Bound<'py, PyAny>>> {
+    obj.try_iter()
+        .map_err(|_| {
+            pyo3::exceptions::PyTypeError::new_err(format!(
+                "{name} must be a list of arrays, one per layer 2..L"
+            ))
+        })?
+        .collect()
+}
+
+/// `obj` as the matrices W^(2), ..., W^(L) in `F` (their shapes are checked by [`replaced`]).
+fn weights_from<F: Float + Element>(obj: &Bound<'_, PyAny>) -> PyResult<Vec<Array2<F>>> {
+    list(obj, "weights")?
+        .iter()
+        .enumerate()
+        .map(|(i, a)| convert::matrix::<F>(a, &format!("weights[{i}] (W^({}))", i + 2)))
+        .collect()
+}
+
+/// `obj` as the vectors b^(2), ..., b^(L) in `F` (their shapes are checked by [`replaced`]).
+fn biases_from<F: Float + Element>(obj: &Bound<'_, PyAny>) -> PyResult<Vec<Array1<F>>> {
+    list(obj, "biases")?
+        .iter()
+        .enumerate()
+        .map(|(i, a)| convert::vector::<F>(a, &format!("biases[{i}] (b^({}))", i + 2)))
+        .collect()
+}
+
+/// The network with `w` (or `b`) in place of its weights (biases), shapes checked.
+fn replaced<F: Float>(
     net: &Net<F>,
-    weights: Option<&Bound<'_, PyAny>>,
-    biases: Option<&Bound<'_, PyAny>>,
+    w: Option<Vec<Array2<F>>>,
+    b: Option<Vec<Array1<F>>>,
 ) -> PyResult<Net<F>> {
-    fn list<'py>(obj: &Bound<'py, PyAny>, name: &str) -> PyResult<Vec<Bound<'py, PyAny>>> {
-        obj.try_iter()
-            .map_err(|_| {
-                pyo3::exceptions::PyTypeError::new_err(format!(
-                    "{name} must be a list of arrays, one per layer 2..L"
-                ))
-            })?
-            .collect()
-    }
-    let w = match weights {
-        Some(obj) => list(obj, "weights")?
-            .iter()
-            .enumerate()
-            .map(|(i, a)| convert::matrix::<F>(a, &format!("weights[{i}] (W^({}))", i + 2)))
-            .collect::<PyResult<Vec<Array2<F>>>>()?,
-        None => net.all_weights().values().to_vec(),
-    };
-    let b = match biases {
-        Some(obj) => list(obj, "biases")?
-            .iter()
-            .enumerate()
-            .map(|(i, a)| convert::vector::<F>(a, &format!("biases[{i}] (b^({}))", i + 2)))
-            .collect::<PyResult<Vec<Array1<F>>>>()?,
-        None => net.all_biases().values().to_vec(),
-    };
+    let w = w.unwrap_or_else(|| net.all_weights().values().to_vec());
+    let b = b.unwrap_or_else(|| net.all_biases().values().to_vec());
     Net::from_parameters(net.architecture().clone(), w, b).map_err(convert::error)
 }
 
@@ -177,6 +300,34 @@ fn feedforward_rows<F: Float>(net: &Net<F>, x: ndarray::ArrayView2<'_, F>) -> Ar
         }
     });
     out
+}
+
+/// Refuses outputs `a^(L)` (rows of `out`, for the inputs `x`) that are not finite, with
+/// [`backprop::Error::NotFinite`] naming the first such row (when `batch` is set) and the layer
+/// where its activations stopped being finite: the argmax of a NaN row would be a class the
+/// network never chose.
+fn check_outputs<F: Float>(
+    net: &Net<F>,
+    x: ndarray::ArrayView2<'_, F>,
+    out: ndarray::ArrayView2<'_, F>,
+    batch: bool,
+) -> backprop::Result<()> {
+    let Some(i) = out
+        .rows()
+        .into_iter()
+        .position(|a| !a.iter().all(|v| v.is_finite()))
+    else {
+        return Ok(());
+    };
+    // The per-example path finds the layer (the matrix path keeps only a^(L) at hand).
+    let layer = match net.feedforward(x.row(i)) {
+        Err(backprop::Error::NotFinite { layer, .. }) => layer,
+        _ => net.num_layers(),
+    };
+    Err(backprop::Error::NotFinite {
+        layer,
+        example: batch.then_some(i),
+    })
 }
 
 /// A label (an integer) or a target vector `y` of length `n_L` in `F`.
@@ -206,13 +357,14 @@ fn target<F: Float + Element>(y: &Bound<'_, PyAny>, n_out: usize) -> PyResult<Ar
     Ok(t)
 }
 
-/// Trains `inner` (a copy; the caller stores the result) and returns the reports.
-#[allow(clippy::too_many_arguments)]
-fn train_inner<F: Float>(
+/// Trains `net` (a copy of the network under `training`) and returns it with the reports. After
+/// each epoch the network is published to `training` and then `callback` is called, so that the
+/// callback (and any other thread) sees the network of the epoch it is told about.
+fn train_inner<F: NetFloat>(
     py: Python<'_>,
+    training: &Training<'_>,
     net: Net<F>,
-    train: Dataset,
-    test: Option<Dataset>,
+    (train, test): (Dataset, Option<Dataset>),
     parsed: training::Parsed,
     callback: Option<Py<PyAny>>,
 ) -> PyResult<(Net<F>, Vec<backprop::EpochReport>)> {
@@ -221,18 +373,61 @@ fn train_inner<F: Float>(
     let stop = AtomicBool::new(false);
     let mut observer = PyObserver {
         stop: &stop,
-        callback,
-        error: None,
+        progress: None,
+    };
+    // Set when the callback ends training: Some(None) for its False, Some(Some(e)) for its exception.
+    let mut stopped: Option<Option<PyErr>> = None;
+    // The library calls this after each epoch, after the observer and with the whole state (and
+    // when interrupted inside an epoch, which has nothing to publish).
+    let mut after_epoch = |t: &LibTrainer<F>| -> backprop::Result<()> {
+        if t.batch != 0 {
+            return Ok(());
+        }
+        training.publish(F::wrap(t.network.clone()));
+        let (Some(callback), Some(report)) = (&callback, t.reports.last()) else {
+            return Ok(());
+        };
+        if stop.load(Ordering::Relaxed) {
+            return Ok(()); // Ctrl-C: KeyboardInterrupt follows
+        }
+        stopped = match training::call_back(callback, report) {
+            Ok(ControlFlow::Continue(())) => return Ok(()),
+            Ok(ControlFlow::Break(())) => Some(None),
+            Err(e) => Some(Some(e)),
+        };
+        // Ends the run here, at the end of this epoch; never shown (`stopped` says why).
+        Err(backprop::Error::InvalidSetting(
+            "stopped by the callback".into(),
+        ))
     };
     backprop::set_threads(parsed.threads);
     let outcome = training::detached(py, &stop, || {
-        trainer.run(&train, validation.as_ref(), test.as_ref(), &mut observer)
+        trainer.run_saving(
+            &train,
+            validation.as_ref(),
+            test.as_ref(),
+            &mut observer,
+            &mut after_epoch,
+        )
     })?;
-    if let Some(e) = observer.error.take() {
-        return Err(e);
+    match stopped {
+        Some(Some(e)) => return Err(e),
+        Some(None) => {
+            // The callback's False: what `Trainer::run` does when it stops at an epoch's end, if
+            // early stopping or the schedule would also have ended training there.
+            let patience_out = (trainer.settings.early_stop)
+                .is_some_and(|n| trainer.epochs_without_improvement >= n);
+            if patience_out || trainer.eta == 0.0 {
+                if let Some(best) = &trainer.best {
+                    trainer.network = best.network.clone();
+                }
+            }
+        }
+        // Ctrl-C has returned above as KeyboardInterrupt.
+        None => {
+            outcome.map_err(convert::error)?;
+        }
     }
-    // Ctrl-C has returned above as KeyboardInterrupt; `Interrupted` here is the callback's False.
-    outcome.map_err(convert::error)?;
     Ok((trainer.network, trainer.reports))
 }
 
@@ -312,9 +507,14 @@ impl Network {
     }
     #[setter]
     fn set_weights(&self, value: &Bound<'_, PyAny>) -> PyResult<()> {
-        let new = with!(&self.get(), n, F => Inner::from(replaced::<F>(n, Some(value), None)?));
-        self.set(new);
-        Ok(())
+        let what = "set the weights";
+        if self.read().training {
+            return Err(busy(what));
+        }
+        with!(&self.get(), _n, F => {
+            let w = weights_from::<F>(value)?;
+            self.change(what, |inner| Ok(F::wrap(replaced(F::of(inner)?, Some(w), None)?)))
+        })
     }
     /// [b^(2), ..., b^(L)], b^(l) of shape (n_l,) (copies; assign a list to change them).
     #[getter]
@@ -323,12 +523,19 @@ impl Network {
     }
     #[setter]
     fn set_biases(&self, value: &Bound<'_, PyAny>) -> PyResult<()> {
-        let new = with!(&self.get(), n, F => Inner::from(replaced::<F>(n, None, Some(value))?));
-        self.set(new);
-        Ok(())
+        let what = "set the biases";
+        if self.read().training {
+            return Err(busy(what));
+        }
+        with!(&self.get(), _n, F => {
+            let b = biases_from::<F>(value)?;
+            self.change(what, |inner| Ok(F::wrap(replaced(F::of(inner)?, None, Some(b))?)))
+        })
     }
 
     /// a^(L) for one input x of shape (n_1,), or for each row of a batch of shape (N, n_1).
+    /// ValueError, naming the row and the layer l whose a^(l) first overflowed, when an output
+    /// is NaN or infinite (weights too large for the input): such an output is no class.
     fn feedforward<'py>(
         &self,
         py: Python<'py>,
@@ -350,6 +557,7 @@ impl Network {
             let rows = if shape.len() == 1 { 1 } else { shape[0] };
             let x = Array2::from_shape_vec((rows, n_in), values).map_err(|e| value_error(e.to_string()))?;
             let out = py.detach(|| feedforward_rows(net, x.view()));
+            check_outputs(net, x.view(), out.view(), shape.len() == 2).map_err(convert::error)?;
             if shape.len() == 1 {
                 Ok(array1(py, out.row(0).to_owned()).into_any())
             } else {
@@ -403,8 +611,13 @@ impl Network {
     /// lambda (L2; also lambda_), l1, optimizer ("sgd", "momentum", "nesterov", "adam"),
     /// momentum, nesterov, beta1, beta2, epsilon, dropout, schedule ("step:10:0.5", ...),
     /// early_stop (patience), validation (fraction or count), threads.
-    /// The GIL is released while training; Ctrl-C raises KeyboardInterrupt after the
-    /// mini-batch in progress and leaves the network as it was.
+    /// The GIL is released while training. After each epoch the network shows that epoch's
+    /// weights (to `callback`, which may read or `save` it, and to other threads) before the
+    /// callback is called. While it trains, a second `train` of the same network and writes to
+    /// `weights`/`biases` raise RuntimeError (from another thread or from the callback).
+    /// Ctrl-C raises KeyboardInterrupt after the mini-batch in progress; it, an error (a
+    /// diverged training is FloatingPointError) or the callback's exception leave the network
+    /// as it was before the call.
     #[pyo3(signature = (x, y, epochs=TrainSettings::DEFAULT_EPOCHS, batch_size=TrainSettings::DEFAULT_BATCH_SIZE, eta=TrainSettings::DEFAULT_ETA, seed=0, test=None, callback=None, **improvements))]
     #[allow(clippy::too_many_arguments)]
     fn train<'py>(
@@ -421,7 +634,8 @@ impl Network {
         improvements: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyList>> {
         let parsed = training::parse(epochs, batch_size, eta, seed, improvements)?;
-        let inner = self.get();
+        let training = self.start_training()?;
+        let inner = training.start();
         let n_out = inner.architecture().sizes.last().copied().unwrap_or(0);
         let data = convert::dataset(x, y, n_out)?;
         let test = match test {
@@ -437,10 +651,10 @@ impl Network {
             }
         };
         let (trained, reports) = with!(inner, net, F => {
-            let (n, r) = train_inner(py, net, data, test, parsed, callback)?;
-            (Inner::from(n), r)
+            let (n, r) = train_inner(py, &training, net, (data, test), parsed, callback)?;
+            (F::wrap(n), r)
         });
-        self.set(trained);
+        training.finish(trained);
         PyList::new(
             py,
             reports
@@ -451,6 +665,7 @@ impl Network {
     }
 
     /// {"correct", "total", "accuracy", "cost", "confusion"} on (X, y), as `backprop evaluate --json`.
+    /// ValueError, as `feedforward`, when an output is NaN or infinite.
     fn evaluate<'py>(
         &self,
         py: Python<'py>,
@@ -590,10 +805,10 @@ pub fn _rebuild(
         0,
         dtype,
     )?;
-    let inner =
-        with!(&net.get(), n, F => Inner::from(replaced::<F>(n, Some(weights), Some(biases))?));
-    net.set(inner);
-    Ok(net)
+    let inner = with!(&net.get(), n, F => {
+        F::wrap(replaced(n, Some(weights_from::<F>(weights)?), Some(biases_from::<F>(biases)?))?)
+    });
+    Ok(Network::wrap(inner))
 }
 
 /// Loads a safetensors model file written by `Network.save` or the command line.
@@ -642,6 +857,10 @@ enum Trainers {
 pub struct Trainer {
     inner: std::sync::Mutex<Trainers>,
     threads: usize,
+    /// Epochs completed, published after each epoch so that other threads see `run`'s progress.
+    epoch: AtomicUsize,
+    /// `batch_size`, `eta`, `seed` and a copy of the improvements: the settings, for pickling.
+    args: (usize, f64, u64, Py<PyDict>),
 }
 
 fn run_more<F: Float>(
@@ -650,6 +869,7 @@ fn run_more<F: Float>(
     data: &Dataset,
     epochs: usize,
     threads: usize,
+    progress: &AtomicUsize,
 ) -> PyResult<Vec<backprop::EpochReport>> {
     data.check_fits(&trainer.network).map_err(convert::error)?;
     let before = trainer.reports.len();
@@ -658,27 +878,125 @@ fn run_more<F: Float>(
     let stop = AtomicBool::new(false);
     let mut observer = PyObserver {
         stop: &stop,
-        callback: None,
-        error: None,
+        progress: Some(progress),
     };
     backprop::set_threads(threads);
     let outcome = training::detached(py, &stop, || trainer.run(data, None, None, &mut observer));
-    let outcome = match outcome {
-        Ok(Ok(o)) => o,
-        Ok(Err(e)) => {
-            *trainer = saved;
-            return Err(convert::error(e));
-        }
-        Err(e) => {
-            *trainer = saved;
-            return Err(e);
+    let failed = match outcome {
+        Ok(Ok(Outcome::Interrupted)) => Some(PyKeyboardInterrupt::new_err("training interrupted")),
+        Ok(Ok(_)) => None,
+        Ok(Err(e)) => Some(convert::error(e)),
+        Err(e) => Some(e),
+    };
+    if let Some(e) = failed {
+        *trainer = saved;
+        progress.store(trainer.epoch, Ordering::SeqCst);
+        return Err(e);
+    }
+    progress.store(trainer.epoch, Ordering::SeqCst);
+    Ok(trainer.reports[before..].to_vec())
+}
+
+/// The version of the state `Trainer.__reduce__` writes.
+const TRAINER_STATE_VERSION: u32 = 1;
+
+/// Where a trainer stands, as Python objects for pickling: everything `run` continues from
+/// (optimizer moments and step count, epoch, η) besides the network and the settings.
+fn trainer_state<'py, F: NetFloat>(
+    py: Python<'py>,
+    t: &LibTrainer<F>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let st = &t.optimizer_state;
+    let matrices = |m: &backprop::Layers<Array2<F>>| {
+        PyList::new(py, m.values().iter().map(|a| array2(py, a.clone())))
+    };
+    let vectors = |v: &backprop::Layers<Array1<F>>| {
+        PyList::new(py, v.values().iter().map(|a| array1(py, a.clone())))
+    };
+    let d = PyDict::new(py);
+    d.set_item("version", TRAINER_STATE_VERSION)?;
+    d.set_item("epoch", t.epoch)?;
+    d.set_item("eta", t.eta)?;
+    d.set_item("epochs_without_improvement", t.epochs_without_improvement)?;
+    d.set_item("step", st.step)?;
+    d.set_item("first_w", matrices(&st.first_w)?)?;
+    d.set_item("first_b", vectors(&st.first_b)?)?;
+    d.set_item("second_w", matrices(&st.second_w)?)?;
+    d.set_item("second_b", vectors(&st.second_b)?)?;
+    Ok(d)
+}
+
+/// Puts back into `t` (a new trainer of the pickled network and settings) the state that
+/// [`trainer_state`] wrote, checking every shape: a damaged pickle is a ValueError.
+fn restore_trainer<F: NetFloat>(t: &mut LibTrainer<F>, state: &Bound<'_, PyDict>) -> PyResult<()> {
+    let bad = |what: String| value_error(format!("a pickled backprop Trainer: {what}"));
+    let item = |key: &str| {
+        state
+            .get_item(key)?
+            .ok_or_else(|| bad(format!("its state has no `{key}`")))
+    };
+    let version: u32 = item("version")?.extract()?;
+    if version != TRAINER_STATE_VERSION {
+        return Err(bad(format!(
+            "state version {version}, but this backprop reads version {TRAINER_STATE_VERSION}"
+        )));
+    }
+    let sizes = t.network.sizes().to_vec();
+    let layers = |w: &[Array2<F>], b: &[Array1<F>], what: &str| -> PyResult<()> {
+        let fits = w.len() + 1 == sizes.len()
+            && b.len() + 1 == sizes.len()
+            && (1..sizes.len())
+                .all(|i| w[i - 1].dim() == (sizes[i], sizes[i - 1]) && b[i - 1].len() == sizes[i]);
+        if fits {
+            Ok(())
+        } else {
+            Err(bad(format!(
+                "its {what} do not fit a network of sizes {sizes:?}"
+            )))
         }
     };
-    if outcome == Outcome::Interrupted {
-        *trainer = saved;
-        return Err(PyKeyboardInterrupt::new_err("training interrupted"));
+    let first_w = weights_from::<F>(&item("first_w")?)?;
+    let first_b = biases_from::<F>(&item("first_b")?)?;
+    layers(&first_w, &first_b, "first moments (velocities)")?;
+    let second_w = weights_from::<F>(&item("second_w")?)?;
+    let second_b = biases_from::<F>(&item("second_b")?)?;
+    if matches!(t.settings.optimizer, backprop::Optimizer::Adam { .. }) {
+        layers(&second_w, &second_b, "second moments")?;
+    } else if !(second_w.is_empty() && second_b.is_empty()) {
+        return Err(bad(format!(
+            "it holds second moments, which only Adam keeps, but its optimizer is {}",
+            t.settings.optimizer.rule().name()
+        )));
     }
-    Ok(trainer.reports[before..].to_vec())
+    let eta: f64 = item("eta")?.extract()?;
+    if !(eta.is_finite() && eta >= 0.0) {
+        return Err(bad(format!(
+            "its learning rate {eta} is not a finite number >= 0"
+        )));
+    }
+    let st = &mut t.optimizer_state;
+    st.first_w = backprop::Layers::from_vec(first_w);
+    st.first_b = backprop::Layers::from_vec(first_b);
+    st.second_w = backprop::Layers::from_vec(second_w);
+    st.second_b = backprop::Layers::from_vec(second_b);
+    st.step = item("step")?.extract()?;
+    t.epoch = item("epoch")?.extract()?;
+    t.eta = eta;
+    t.epochs_without_improvement = item("epochs_without_improvement")?.extract()?;
+    Ok(())
+}
+
+impl Trainer {
+    fn lock(&self, what: &str) -> PyResult<std::sync::MutexGuard<'_, Trainers>> {
+        self.inner.try_lock().map_err(|e| match e {
+            std::sync::TryLockError::WouldBlock => PyRuntimeError::new_err(format!(
+                "cannot {what}: this Trainer is training in another thread"
+            )),
+            std::sync::TryLockError::Poisoned(_) => PyRuntimeError::new_err(
+                "this Trainer stopped in an internal error (a bug: please report it)",
+            ),
+        })
+    }
 }
 
 #[pymethods]
@@ -686,6 +1004,7 @@ impl Trainer {
     #[new]
     #[pyo3(signature = (network, batch_size=TrainSettings::DEFAULT_BATCH_SIZE, eta=TrainSettings::DEFAULT_ETA, seed=0, **improvements))]
     fn new(
+        py: Python<'_>,
         network: &Network,
         batch_size: usize,
         eta: f64,
@@ -706,14 +1025,21 @@ impl Trainer {
                 Trainers::F64(LibTrainer::new(n, parsed.settings).map_err(convert::error)?)
             }
         };
+        let improvements = match improvements {
+            Some(kw) => kw.copy()?,
+            None => PyDict::new(py),
+        };
         Ok(Trainer {
             inner: std::sync::Mutex::new(pair),
             threads: parsed.threads,
+            epoch: AtomicUsize::new(0),
+            args: (batch_size, eta, seed, improvements.unbind()),
         })
     }
 
     /// Trains `epochs` more epochs on `data` (a `Data`); returns their reports. On an error or
-    /// Ctrl-C the trainer is left as it was before the call.
+    /// Ctrl-C the trainer is left as it was before the call. One `run` at a time: another
+    /// thread's call while it trains raises RuntimeError.
     #[pyo3(signature = (data, epochs=1))]
     fn run<'py>(
         &self,
@@ -725,13 +1051,12 @@ impl Trainer {
             return Err(value_error("the number of epochs must be at least 1"));
         }
         let mut guard = self.inner.try_lock().map_err(|_| {
-            pyo3::exceptions::PyRuntimeError::new_err(
-                "this Trainer is already training in another thread",
-            )
+            PyRuntimeError::new_err("this Trainer is already training in another thread")
         })?;
+        let (d, e, threads, progress) = (&data.data, epochs, self.threads, &self.epoch);
         let reports = match &mut *guard {
-            Trainers::F32(t) => run_more(py, t, &data.data, epochs, self.threads)?,
-            Trainers::F64(t) => run_more(py, t, &data.data, epochs, self.threads)?,
+            Trainers::F32(t) => run_more(py, t, d, e, threads, progress)?,
+            Trainers::F64(t) => run_more(py, t, d, e, threads, progress)?,
         };
         PyList::new(
             py,
@@ -742,25 +1067,68 @@ impl Trainer {
         )
     }
 
-    /// A copy of the network as trained so far.
+    /// A copy of the network as trained so far (RuntimeError while `run` trains in another thread).
     #[getter]
     fn network(&self) -> PyResult<Network> {
-        let guard = self.inner.try_lock().map_err(|_| {
-            pyo3::exceptions::PyRuntimeError::new_err("this Trainer is training in another thread")
-        })?;
+        let guard = self.lock("read its network")?;
         Ok(Network::wrap(match &*guard {
             Trainers::F32(t) => Inner::F32(t.network.clone()),
             Trainers::F64(t) => Inner::F64(t.network.clone()),
         }))
     }
 
-    /// Epochs completed.
+    /// Epochs completed; while `run` trains in another thread, those completed so far.
     #[getter]
     fn epoch(&self) -> usize {
-        match self.inner.try_lock().as_deref() {
-            Ok(Trainers::F32(t)) => t.epoch,
-            Ok(Trainers::F64(t)) => t.epoch,
-            Err(_) => 0,
-        }
+        self.epoch.load(Ordering::SeqCst)
     }
+
+    /// Pickles the network, the settings and the optimizer's memory (Adam's moments, momentum's
+    /// velocities, the step count), so that `run` continues after unpickling exactly as without
+    /// the round trip. The reports of past epochs are not kept.
+    fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        let guard = self.lock("pickle it")?;
+        let (network, state) = match &*guard {
+            Trainers::F32(t) => (Inner::F32(t.network.clone()), trainer_state(py, t)?),
+            Trainers::F64(t) => (Inner::F64(t.network.clone()), trainer_state(py, t)?),
+        };
+        let (batch_size, eta, seed, improvements) = &self.args;
+        let rebuild = py.import("backprop._native")?.getattr("_rebuild_trainer")?;
+        let args = (
+            Network::wrap(network),
+            *batch_size,
+            *eta,
+            *seed,
+            improvements.bind(py).copy()?,
+            state,
+        );
+        PyTuple::new(py, [rebuild, args.into_pyobject(py)?.into_any()])
+    }
+}
+
+/// Rebuilds a pickled `Trainer`.
+#[pyfunction]
+pub fn _rebuild_trainer(
+    py: Python<'_>,
+    network: &Network,
+    batch_size: usize,
+    eta: f64,
+    seed: u64,
+    improvements: &Bound<'_, PyDict>,
+    state: &Bound<'_, PyDict>,
+) -> PyResult<Trainer> {
+    let trainer = Trainer::new(py, network, batch_size, eta, seed, Some(improvements))?;
+    {
+        let mut guard = trainer.lock("restore it")?;
+        match &mut *guard {
+            Trainers::F32(t) => restore_trainer(t, state)?,
+            Trainers::F64(t) => restore_trainer(t, state)?,
+        }
+        let epoch = match &*guard {
+            Trainers::F32(t) => t.epoch,
+            Trainers::F64(t) => t.epoch,
+        };
+        trainer.epoch.store(epoch, Ordering::SeqCst);
+    }
+    Ok(trainer)
 }

@@ -7,7 +7,7 @@ use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use std::ops::ControlFlow;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 /// The improvements `train` takes as keyword arguments, with the command line's names.
 pub const IMPROVEMENTS: [&str; 14] = [
@@ -194,12 +194,10 @@ pub fn hold_out(
 }
 
 /// The observer of a run from Python: stops after the mini-batch in progress when `stop` is
-/// set (Ctrl-C seen by the waiting thread), and calls the Python callback after each epoch.
+/// set (Ctrl-C seen by the waiting thread), and publishes the epochs completed to `progress`.
 pub struct PyObserver<'a> {
     pub stop: &'a AtomicBool,
-    pub callback: Option<Py<PyAny>>,
-    /// An exception raised by the callback, raised again when training returns.
-    pub error: Option<PyErr>,
+    pub progress: Option<&'a AtomicUsize>,
 }
 
 impl Observer for PyObserver<'_> {
@@ -212,33 +210,29 @@ impl Observer for PyObserver<'_> {
     }
 
     fn epoch_done(&mut self, report: &EpochReport) -> ControlFlow<()> {
-        if self.stop.load(Ordering::Relaxed) {
-            return ControlFlow::Break(());
+        if let Some(progress) = self.progress {
+            progress.store(report.epoch, Ordering::SeqCst);
         }
-        let Some(callback) = &self.callback else {
-            return ControlFlow::Continue(());
-        };
-        Python::attach(|py| {
-            let result = convert::json::<f64>(py, &report.metrics(), false)
-                .and_then(|metrics| callback.call1(py, (metrics,)));
-            match result {
-                // None goes on; any other falsy value (False, np.False_, 0) stops.
-                Ok(v) if v.is_none(py) => ControlFlow::Continue(()),
-                Ok(v) => match v.bind(py).is_truthy() {
-                    Ok(true) => ControlFlow::Continue(()),
-                    Ok(false) => ControlFlow::Break(()),
-                    Err(e) => {
-                        self.error = Some(e);
-                        ControlFlow::Break(())
-                    }
-                },
-                Err(e) => {
-                    self.error = Some(e);
-                    ControlFlow::Break(())
-                }
-            }
-        })
+        if self.stop.load(Ordering::Relaxed) {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
     }
+}
+
+/// Calls `train`'s `callback(metrics)` for the epoch of `report`, taking the GIL: `Break` when it
+/// returns a falsy value other than None (False, np.False_, 0), its exception when it raises.
+pub fn call_back(callback: &Py<PyAny>, report: &EpochReport) -> PyResult<ControlFlow<()>> {
+    Python::attach(|py| {
+        let metrics = convert::json::<f64>(py, &report.metrics(), false)?;
+        let v = callback.call1(py, (metrics,))?;
+        Ok(if v.is_none(py) || v.bind(py).is_truthy()? {
+            ControlFlow::Continue(())
+        } else {
+            ControlFlow::Break(())
+        })
+    })
 }
 
 /// Runs `work` on a scoped thread with the GIL released; meanwhile this thread wakes at least

@@ -138,25 +138,6 @@ def test_ctrl_c_raises_keyboard_interrupt_and_keeps_the_network():
     np.testing.assert_array_equal(n.weights[0], before)
 
 
-def test_threads_training_the_same_network_do_not_crash():
-    n = net()
-    errors = []
-
-    def work():
-        try:
-            n.train(X, Y, epochs=20)
-        except Exception as e:  # noqa: BLE001
-            errors.append(e)
-
-    threads = [threading.Thread(target=work) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors
-    assert n.evaluate(X, Y)["total"] == 50
-
-
 def test_a_raising_callback_stops_training_with_its_exception():
     def boom(report):
         raise RuntimeError("from the callback")

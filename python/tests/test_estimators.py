@@ -77,3 +77,53 @@ def test_a_pickled_estimator_predicts_the_same():
     clf = MLPClassifier(hidden_layer_sizes=(10,), max_iter=2, random_state=0).fit(X[:500], Y[:500])
     back = pickle.loads(pickle.dumps(clf))
     np.testing.assert_array_equal(back.predict(X_TEST[:50]), clf.predict(X_TEST[:50]))
+
+
+@pytest.mark.parametrize("make,solver", [
+    (MLPClassifier, "adam"), (MLPClassifier, "sgd"), (MLPRegressor, "adam"), (MLPRegressor, "sgd"),
+])
+def test_partial_fit_after_a_pickle_round_trip_continues_as_without_it(make, solver):
+    kw = dict(hidden_layer_sizes=(10,), random_state=0, solver=solver, momentum=0.9, alpha=0.01)
+    y = Y[:500] if make is MLPClassifier else Y[:500] / 9.0
+    fit = {"classes": np.arange(10)} if make is MLPClassifier else {}
+    a, b = make(**kw), make(**kw)
+    for clf in (a, b):
+        clf.partial_fit(X[:500], y, **fit)
+        clf.partial_fit(X[500:1000], y)
+    b = pickle.loads(pickle.dumps(b))
+    for _ in range(2):
+        a.partial_fit(X[:500], y)
+        b.partial_fit(X[:500], y)
+    assert a.n_iter_ == b.n_iter_ == 4 and a.t_ == b.t_ and a.loss_curve_ == b.loss_curve_
+    for p, q in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_):
+        np.testing.assert_array_equal(p, q)
+    np.testing.assert_array_equal(a.predict(X_TEST[:50]), b.predict(X_TEST[:50]))
+
+
+def test_partial_fit_continues_a_pickled_fit():
+    a = MLPClassifier(hidden_layer_sizes=(10,), max_iter=2, random_state=0).fit(X[:500], Y[:500])
+    b = pickle.loads(pickle.dumps(a))
+    a.partial_fit(X[:500], Y[:500])
+    b.partial_fit(X[:500], Y[:500])
+    for p, q in zip(a.coefs_, b.coefs_):
+        np.testing.assert_array_equal(p, q)
+
+
+def test_a_pickle_without_the_optimizer_state_predicts_and_asks_for_fit():
+    clf = MLPClassifier(hidden_layer_sizes=(10,), max_iter=2, random_state=0).fit(X[:500], Y[:500])
+    state = clf.__getstate__()
+    del state["_trainer"]  # as the versions before issue 22 pickled it
+    old = MLPClassifier.__new__(MLPClassifier)
+    old.__setstate__(state)
+    np.testing.assert_array_equal(old.predict(X_TEST[:50]), clf.predict(X_TEST[:50]))
+    with pytest.raises(ValueError, match="optimizer state.*call fit"):
+        old.partial_fit(X[:500], Y[:500])
+
+
+def test_an_estimator_whose_outputs_are_not_finite_raises_instead_of_predicting():
+    clf = MLPClassifier(hidden_layer_sizes=(5,), activation="relu", max_iter=2, random_state=0)
+    clf.fit(X[:200], Y[:200])
+    clf._network.weights = [np.full(w.shape, 3e38, dtype=np.float32) for w in clf._network.weights]
+    for call in (clf.predict, clf.predict_proba, lambda x: clf.score(x, Y[:20])):
+        with pytest.raises(ValueError, match=r"a\^\(2\) are not finite"):
+            call(X[:20])

@@ -86,8 +86,8 @@ pub struct Trainer<F: Float = f32> {
     /// One report per completed epoch.
     pub reports: Vec<EpochReport>,
     /// The [`distributed::data_fingerprint`] of the training data (with the validation split)
-    /// of the last run, kept by checkpoints so that a resumed run can refuse other data
-    /// ([`Trainer::check_same_data`]). `None` before the first run.
+    /// of the trainer's first run, kept by checkpoints so that a resumed run can refuse other
+    /// data ([`Trainer::check_same_data`]). `None` before the first run.
     pub data_fingerprint: Option<u64>,
 }
 
@@ -112,7 +112,7 @@ impl<F: Float> Trainer<F> {
         })
     }
 
-    /// Refuses to resume on other data than the last run trained on (a file changed since the
+    /// Refuses to resume on other data than the first run trained on (a file changed since the
     /// checkpoint, another `--scale`, another split): the result would be neither run. A trainer
     /// that has not run yet, or a checkpoint written before fingerprints, accepts any data.
     pub fn check_same_data(&self, train: &Dataset, validation: Option<&Dataset>) -> Result<()> {
@@ -191,7 +191,10 @@ impl<F: Float> Trainer<F> {
         collective: &mut dyn Collective<F>,
     ) -> Result<Outcome> {
         self.check_can_run(train, validation, test)?;
-        self.data_fingerprint = Some(distributed::data_fingerprint(&[Some(train), validation]));
+        if self.data_fingerprint.is_none() {
+            // Once per trainer: a pass over the data costs little once, much on every call.
+            self.data_fingerprint = Some(distributed::data_fingerprint(&[Some(train), validation]));
+        }
         let shared = collective.size() > 1;
         if shared {
             self.check_ranks_agree(train, validation, test, collective)?;
