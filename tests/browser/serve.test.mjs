@@ -49,7 +49,20 @@ try {
     if (why !== 'net::ERR_ABORTED') problems.push(`request failed: ${r.url()} (${why})`);
   });
 
-  // Two epochs keep the test short; the settings live in the URL.
+  // Settings in a link only fill the form: opening it sends no reset (a page of another site
+  // could link here), and the server's network stays as it was until the user clicks.
+  const resets = [];
+  page.on('request', (r) => { if (r.url().endsWith('/api/reset')) resets.push(r.url()); });
+  await page.goto(url + '?layers=784,20,10&seed=7&lang=en');
+  await page.waitForFunction(() => /ready/.test(document.getElementById('status').textContent));
+  await page.waitForTimeout(500);
+  const sizes = await page.evaluate(async () => (await (await fetch('/api/state')).json()).sizes);
+  check(resets.length === 0 && sizes.join(',') === '784,30,10', 'a link with settings fills the form and resets nothing');
+  check(await page.locator('#settings [name=layers]').inputValue() === '784,20,10', 'the link\'s settings are in the form');
+  const headers = (await page.goto(url)).headers();
+  check(headers['x-frame-options'] === 'DENY' && /frame-ancestors 'none'/.test(headers['content-security-policy']), 'the page may not be framed');
+
+  // Two epochs keep the test short; the settings live in the URL (applied by Start).
   await page.goto(url + '?epochs=2&lang=en');
   await page.waitForFunction(() => /ready|training/.test(document.getElementById('status').textContent));
   check(await page.locator('#train h2').textContent() === '1. Train', 'the page loads in English');

@@ -210,6 +210,13 @@ pub struct ServeArgs {
     /// Start from this model file (safetensors) instead of a fresh network.
     #[arg(long)]
     pub model: Option<PathBuf>,
+    /// Seconds a connection may take to send a request's headers, or its body, or stay idle
+    /// (the event stream excepted) before it is closed.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub timeout: u64,
+    /// The most connections open at once (the event streams count); beyond them, 503.
+    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    pub max_connections: u64,
     #[command(flatten)]
     pub data: DataArgs,
 }

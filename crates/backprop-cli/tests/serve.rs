@@ -62,7 +62,7 @@ impl Server {
         let body = response
             .body_mut()
             .with_config()
-            .limit(64 << 20)
+            .limit(1 << 30)
             .read_to_vec()
             .unwrap();
         (status, body)
@@ -81,7 +81,12 @@ impl Server {
             .send(body)
             .unwrap();
         let status = response.status().as_u16();
-        let text = response.body_mut().read_to_string().unwrap();
+        let text = response
+            .body_mut()
+            .with_config()
+            .limit(1 << 30)
+            .read_to_string()
+            .unwrap();
         assert!(
             status < 400 || (text.lines().count() == 1 && !text.contains("panicked")),
             "{path}: error not one line: {text}"
@@ -759,4 +764,391 @@ fn concurrent_starts_and_divergence() {
     );
     assert_eq!(server.post("/api/reset", "").0, 200);
     assert_eq!(server.post("/api/step", "").0, 200);
+}
+
+/// The answer to `request`, sent as it is on a new connection, read until the server closes
+/// it or nothing comes for `wait`, and how long that took.
+fn raw(server: &Server, request: &str, wait: Duration) -> (String, Duration) {
+    let address = server.url.trim_start_matches("http://");
+    let mut stream = TcpStream::connect(address).unwrap();
+    stream.set_read_timeout(Some(wait)).unwrap();
+    let started = Instant::now();
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    (
+        String::from_utf8_lossy(&answer).into_owned(),
+        started.elapsed(),
+    )
+}
+
+/// The threads of process `pid` named `name` (Linux: /proc/PID/task/*/comm).
+#[cfg(target_os = "linux")]
+fn threads_named(pid: u32, name: &str) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/task"))
+        .unwrap()
+        .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("comm")).ok())
+        .filter(|comm| comm.trim_end() == name)
+        .count()
+}
+
+/// `key` of /proc/PID/status, in kB (`VmRSS`, `VmHWM`).
+#[cfg(target_os = "linux")]
+fn memory_kb(pid: u32, key: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status
+        .lines()
+        .find(|l| l.starts_with(&format!("{key}:")))
+        .unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+/// Found by attacking the server: Reset + Start repeated at a large size ran one training thread
+/// per reset at once (the old one stopped only after its mini-batch). A reset now stops and
+/// joins the old thread first: never more than one trains.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_reset_stops_the_old_training_before_another_starts() {
+    let server = Server::start(&[]);
+    let pid = server.child.id();
+    let large = json!({"layers": [784, 4000, 10], "batch_size": 400, "epochs": 100}).to_string();
+    let mut most = 0;
+    for _ in 0..4 {
+        assert_eq!(server.post("/api/reset", &large).0, 200);
+        assert_eq!(server.post("/api/start", "").0, 200);
+        most = most.max(threads_named(pid, "training"));
+    }
+    assert_eq!(most, 1, "training threads at once");
+    assert_eq!(server.post("/api/pause", "").0, 200);
+}
+
+/// Found by attacking the server: parallel heavy requests ran on the async workers (and on an
+/// unbounded blocking pool) and kept `/api/health` from answering for seconds. They now wait
+/// for one of a few permits, off the workers.
+#[test]
+fn heavy_requests_leave_the_server_answering() {
+    let server = std::sync::Arc::new(Server::start(&[]));
+    let large = json!({"layers": [784, 4000, 10]}).to_string();
+    assert_eq!(server.post("/api/reset", &large).0, 200);
+    let heavy: Vec<_> = (0..8)
+        .map(|i| {
+            let server = server.clone();
+            std::thread::spawn(move || {
+                if i % 2 == 0 {
+                    server.post("/api/steps", &pixels(0.5)).0
+                } else {
+                    server.get("/api/confusion").0
+                }
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    for _ in 0..5 {
+        let started = Instant::now();
+        assert_eq!(server.get_json("/api/health").0, 200);
+        let took = started.elapsed();
+        assert!(took < Duration::from_secs(1), "/api/health took {took:?}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    for thread in heavy {
+        let status = thread.join().unwrap();
+        assert!(status == 200 || status == 503, "{status}");
+    }
+}
+
+/// Found by attacking the server: answers that clients never read were all held in memory (40
+/// unread `/api/steps` of 80 MB each). A large answer now keeps its permit until sent, so
+/// unread ones hold at most a few.
+#[cfg(target_os = "linux")]
+#[test]
+fn unread_answers_hold_bounded_memory() {
+    let server = Server::start(&[]);
+    let pid = server.child.id();
+    let large = json!({"layers": [784, 4000, 10]}).to_string();
+    assert_eq!(server.post("/api/reset", &large).0, 200);
+    let before = memory_kb(pid, "VmRSS");
+    let address = server.url.trim_start_matches("http://").to_string();
+    let body = pixels(0.5);
+    let unread: Vec<TcpStream> = (0..12)
+        .map(|_| {
+            let mut stream = TcpStream::connect(&address).unwrap();
+            write!(
+                stream,
+                "POST /api/steps HTTP/1.1\r\nHost: {address}\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            )
+            .unwrap();
+            stream
+        })
+        .collect();
+    // Time for every answer to be computed (were they all computed).
+    std::thread::sleep(Duration::from_secs(12));
+    let grown = memory_kb(pid, "VmHWM").saturating_sub(before) / 1024;
+    eprintln!("12 unread /api/steps: the server grew by {grown} MB at most");
+    assert!(grown < 900, "{grown} MB for 12 unread answers");
+    drop(unread);
+    assert_eq!(server.get_json("/api/health").0, 200);
+}
+
+/// Found by attacking the server: a connection that never finished its headers or its body,
+/// or stayed idle, was kept forever (1,100 of them used up the file descriptors). Each is now
+/// closed after `--timeout`; a body announced larger than the limit is refused at once; the
+/// event stream stays open.
+#[test]
+fn slow_and_idle_connections_are_closed() {
+    let server = Server::start(&["--timeout", "1"]);
+    let address = server.url.trim_start_matches("http://").to_string();
+    let wait = Duration::from_secs(30);
+    // Idle: closed without an answer.
+    let (answer, took) = raw(&server, "", wait);
+    assert!(answer.is_empty(), "{answer}");
+    assert!(took < Duration::from_secs(10), "idle for {took:?}");
+    // Headers never finished: closed (hyper may answer 408 first).
+    let (answer, took) = raw(
+        &server,
+        &format!("GET /api/health HTTP/1.1\r\nHost: {address}\r\n"),
+        wait,
+    );
+    assert!(
+        answer.is_empty() || answer.starts_with("HTTP/1.1 408"),
+        "{answer}"
+    );
+    assert!(took < Duration::from_secs(10), "headers for {took:?}");
+    // A body announced and never sent: 408 with one line of JSON.
+    let (answer, took) = raw(
+        &server,
+        &format!(
+            "POST /api/predict HTTP/1.1\r\nHost: {address}\r\nContent-Length: 100000\r\n\r\n{{"
+        ),
+        wait,
+    );
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(
+        answer.contains(r#"{"error":"the request body was not all sent"#),
+        "{answer}"
+    );
+    assert!(took < Duration::from_secs(10), "body for {took:?}");
+    // The same to a route that reads no body: answered, then closed.
+    let (answer, took) = raw(
+        &server,
+        &format!("POST /api/pause HTTP/1.1\r\nHost: {address}\r\nContent-Length: 100000\r\n\r\n"),
+        wait,
+    );
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(took < Duration::from_secs(10), "unread body for {took:?}");
+    // Announced larger than the limit (2^63): 413 at once, nothing read.
+    let (answer, took) = raw(
+        &server,
+        &format!("POST /api/predict HTTP/1.1\r\nHost: {address}\r\nContent-Length: 9223372036854775808\r\n\r\n"),
+        wait,
+    );
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(
+        answer.contains(r#"{"error":"the request body is larger than"#),
+        "{answer}"
+    );
+    assert!(took < Duration::from_secs(10), "413 after {took:?}");
+    // The event stream outlives the timeout.
+    let mut stream = TcpStream::connect(&address).unwrap();
+    write!(
+        stream,
+        "GET /api/events HTTP/1.1\r\nHost: {address}\r\n\r\n"
+    )
+    .unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_millis(3500)))
+        .unwrap();
+    let mut reader = BufReader::new(stream);
+    let mut line = String::new();
+    while line.trim_end() != "event: state" {
+        line.clear();
+        assert!(reader.read_line(&mut line).unwrap() > 0);
+    }
+    let started = Instant::now();
+    loop {
+        line.clear();
+        match reader.read_line(&mut line) {
+            Ok(0) => panic!("the event stream was closed after {:?}", started.elapsed()),
+            Ok(_) => continue,
+            Err(_) => break, // nothing more to read for 3.5 s, and still open
+        }
+    }
+    assert_eq!(server.get_json("/api/health").0, 200);
+}
+
+/// Beyond `--max-connections`, a connection is answered 503 at once; the limit frees up as
+/// idle connections time out.
+#[test]
+fn connections_are_limited() {
+    let server = Server::start(&["--max-connections", "4", "--timeout", "2"]);
+    let address = server.url.trim_start_matches("http://").to_string();
+    let idle: Vec<TcpStream> = (0..4)
+        .map(|_| TcpStream::connect(&address).unwrap())
+        .collect();
+    std::thread::sleep(Duration::from_millis(500));
+    let (answer, _) = raw(
+        &server,
+        &format!("GET /api/health HTTP/1.1\r\nHost: {address}\r\n\r\n"),
+        Duration::from_secs(30),
+    );
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    assert!(
+        answer.contains(r#"{"error":"too many connections"#),
+        "{answer}"
+    );
+    // The idle ones time out: the server answers again.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while server.get("/api/health").0 != 200 {
+        assert!(Instant::now() < deadline, "the limit never freed up");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    drop(idle);
+}
+
+/// No page of another site may show this one in a frame (and have the user click in it).
+#[test]
+fn answers_forbid_framing() {
+    let server = Server::start(&[]);
+    let address = server.url.trim_start_matches("http://").to_string();
+    for path in ["/", "/app.js", "/api/health", "/api/nothing"] {
+        let (answer, _) = raw(
+            &server,
+            &format!("GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"),
+            Duration::from_secs(30),
+        );
+        let head = answer
+            .split("\r\n\r\n")
+            .next()
+            .unwrap()
+            .to_ascii_lowercase();
+        assert!(head.contains("\r\nx-frame-options: deny"), "{path}: {head}");
+        assert!(head.contains("frame-ancestors 'none'"), "{path}: {head}");
+    }
+}
+
+/// Found by attacking the server: a long run on a tiny network grew `/api/state` by an epoch
+/// report per epoch, without bound. The reports are thinned like the curve's points.
+#[test]
+fn the_state_stays_bounded_in_a_long_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("d.csv");
+    let rows: String = (0..20)
+        .map(|i| format!("{},{},{}\n", i % 2, i as f64 * 0.1, (i % 2) as f64))
+        .collect();
+    std::fs::write(&csv, format!("label,a,b\n{rows}")).unwrap();
+    let server = Server::start(&["--data", csv.to_str().unwrap()]);
+    let long = json!({"layers": [2, 2], "epochs": 1_000_000, "batch_size": 4}).to_string();
+    assert_eq!(server.post("/api/reset", &long).0, 200);
+    assert_eq!(server.post("/api/start", "").0, 200);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let (_, state) = server.get_json("/api/state");
+        if state["progress"]["epoch"].as_u64().unwrap() > 10_000 {
+            let epochs = state["epochs"].as_array().unwrap();
+            assert!(epochs.len() <= 4000, "{} epoch reports", epochs.len());
+            assert!(state["points"].as_array().unwrap().len() <= 4000);
+            assert!(epochs.last().unwrap()["epoch"].as_u64().unwrap() > 5000);
+            break;
+        }
+        assert!(Instant::now() < deadline, "10,000 epochs not reached");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    server.post("/api/pause", "");
+}
+
+/// An IPv4-mapped loopback address is loopback (no warning, the DNS-rebinding guard on); the page
+/// of one loopback name of this server may send to another.
+#[test]
+fn ipv4_mapped_loopback_and_both_loopback_names() {
+    let server = Server::start(&["--host", "::ffff:127.0.0.1"]);
+    let here = server.url.trim_start_matches("http://").to_string();
+    let port = here.rsplit_once(':').unwrap().1.to_string();
+    let localhost = format!("localhost:{port}");
+    for (host, origin, expected) in [
+        (&*format!("evil.example:{port}"), None, 403),
+        (&*localhost, Some(format!("http://127.0.0.1:{port}")), 200),
+        (&*localhost, Some(format!("http://[::1]:{port}")), 200),
+        (
+            &*format!("127.0.0.1:{port}"),
+            Some(format!("http://localhost:{port}")),
+            200,
+        ),
+        (&*localhost, Some("http://localhost:1".to_string()), 403),
+        (&*localhost, Some("http://localhost".to_string()), 403),
+        (
+            &*localhost,
+            Some(format!("http://evil.example:{port}")),
+            403,
+        ),
+    ] {
+        let (status, body) = post_with(&server, "/api/pause", host, origin.as_deref());
+        assert_eq!(status, expected, "Host {host}, Origin {origin:?}: {body}");
+    }
+    let (code, stderr) = server.stop();
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(!stderr.contains("warning"), "{stderr}");
+}
+
+/// Found by attacking the server: a ReLU model with huge finite weights (loaded by `--model`)
+/// answered `/api/predict` with `null` outputs, and training it ran to "finished" with an all-NaN
+/// network to download. Its activations are now refused (422, the library's `NotFinite`
+/// message), training ends `failed` with `Diverged`, and the network stays the last finite one.
+#[test]
+fn a_network_that_overflows_is_refused_and_its_training_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("huge.safetensors");
+    // Eight ReLU layers of weights 3e38: z grows by about 1e40 a layer, past f32 at once and past
+    // f64 (the trace's) in layer 9; the output's alternating signs then make ∞ − ∞ = NaN.
+    let sizes = [784, 30, 30, 30, 30, 30, 30, 30, 30, 10];
+    let mut net = backprop::Network::<f32>::builder(&sizes)
+        .hidden(backprop::Activation::Relu)
+        .build()
+        .unwrap();
+    for l in 2..sizes.len() {
+        net.weights_mut(l).fill(3e38);
+    }
+    for (i, w) in net.weights_mut(sizes.len()).iter_mut().enumerate() {
+        *w = if i % 2 == 0 { 3e38 } else { -3e38 };
+    }
+    backprop::io::model_file::save(&net, &path, &Default::default()).unwrap();
+    let server = Server::start(&["--model", path.to_str().unwrap()]);
+    for route in ["/api/predict", "/api/trace", "/api/steps"] {
+        let (status, answer) = server.post(route, &pixels(0.5));
+        assert_eq!(status, 422, "{route}: {answer}");
+        let message = answer["error"].as_str().unwrap();
+        assert!(message.contains("not finite"), "{route}: {message}");
+    }
+    let (status, answer) = server.get_json("/api/confusion");
+    assert_eq!(status, 422, "{answer}");
+    assert_eq!(server.post("/api/start", "").0, 200);
+    let state = server.wait_for("failed");
+    let error = state["error"].as_str().unwrap();
+    assert!(error.contains("diverged"), "{error}");
+    let (status, bytes) = server.get("/api/model");
+    assert_eq!(status, 200);
+    let served = backprop::io::model_file::from_bytes(&bytes)
+        .unwrap()
+        .network;
+    assert_eq!(served.weights(2), net.weights(2), "the last finite network");
+    assert!(served.weights(3).iter().all(|w| w.is_finite()));
+}
+
+/// Found by attacking the server: `/api/model` wrote `training` = "plain SGD", losing epochs, η,
+/// seed, m and data. It now writes the settings JSON of `backprop train --save`.
+#[test]
+fn the_model_says_how_it_was_trained() {
+    let server = Server::start(&[]);
+    let settings = json!({"layers": [784, 10], "epochs": 3, "eta": 0.5, "batch_size": 20,
+        "seed": 9, "init": "scaled"});
+    assert_eq!(server.post("/api/reset", &settings.to_string()).0, 200);
+    let (status, bytes) = server.get("/api/model");
+    assert_eq!(status, 200);
+    let model = backprop::io::model_file::from_bytes(&bytes).unwrap();
+    let training: Value = serde_json::from_str(&model.metadata["training"]).unwrap();
+    assert_eq!(training["epochs"], 3, "{training}");
+    assert_eq!(training["eta"], 0.5, "{training}");
+    assert_eq!(training["batch_size"], 20, "{training}");
+    assert_eq!(training["seed"], 9, "{training}");
+    assert_eq!(training["data"], "mnist-10k", "{training}");
+    assert_eq!(training["init"], "scaled", "{training}");
 }

@@ -23,7 +23,8 @@ use serde_json::{json, Value};
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use tokio::sync::{broadcast, watch};
+use std::time::Duration;
+use tokio::sync::{broadcast, watch, OwnedSemaphorePermit};
 
 /// The largest request body read: 784 numbers with 17 digits each fit ten times over.
 pub const MAX_BODY: usize = 256 * 1024;
@@ -60,8 +61,17 @@ impl From<CliError> for ApiError {
 }
 
 impl From<backprop::Error> for ApiError {
+    /// 422 for a network whose activations are not finite (the request was fine, the network
+    /// cannot answer it), 400 for the rest.
     fn from(e: backprop::Error) -> Self {
-        ApiError::bad(e.to_string())
+        let status = match e {
+            backprop::Error::NotFinite { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            _ => StatusCode::BAD_REQUEST,
+        };
+        ApiError {
+            status,
+            message: e.to_string(),
+        }
     }
 }
 
@@ -80,22 +90,25 @@ impl From<Refusal> for ApiError {
 
 type ApiResult<T> = Result<T, ApiError>;
 
-/// A JSON request body of at most [`MAX_BODY`] bytes, whatever its content type; an empty body
-/// reads as `{}`.
+/// A JSON request body of at most [`MAX_BODY`] bytes, whatever its content type, sent within
+/// the server's timeout (408 after it); an empty body reads as `{}`.
 pub struct Body<T>(pub T);
 
-impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
+impl<T: DeserializeOwned> FromRequest<Shared> for Body<T> {
     type Rejection = ApiError;
 
-    async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
-        let bytes = axum::body::to_bytes(req.into_body(), MAX_BODY)
+    async fn from_request(req: Request, app: &Shared) -> Result<Self, Self::Rejection> {
+        let read = axum::body::to_bytes(req.into_body(), MAX_BODY);
+        let bytes = tokio::time::timeout(app.timeout, read)
             .await
             .map_err(|_| ApiError {
-                status: StatusCode::PAYLOAD_TOO_LARGE,
+                status: StatusCode::REQUEST_TIMEOUT,
                 message: format!(
-                    "the request body is larger than {MAX_BODY} bytes, or was cut off"
+                    "the request body was not all sent within {} s",
+                    app.timeout.as_secs_f64()
                 ),
-            })?;
+            })?
+            .map_err(|_| too_large())?;
         let text: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
             b"{}"
         } else {
@@ -107,16 +120,125 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
     }
 }
 
-/// Runs blocking work (data loading, evaluation) off the event loop.
-async fn blocking<T: Send + 'static>(
+fn too_large() -> ApiError {
+    ApiError {
+        status: StatusCode::PAYLOAD_TOO_LARGE,
+        message: format!("the request body is larger than {MAX_BODY} bytes, or was cut off"),
+    }
+}
+
+/// Forbids every answer to be shown inside a page of another site (clickjacking: a page that
+/// shows this one in an invisible frame and makes the user click Reset or Start):
+/// `X-Frame-Options: DENY`, and `Content-Security-Policy: frame-ancestors 'none'` where the
+/// answer has no policy of its own (the page's includes it).
+async fn not_in_frames(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("frame-ancestors 'none'"),
+        );
+    }
+    response
+}
+
+/// Answers 413 at once to a request that announces a body larger than [`MAX_BODY`], without
+/// reading it, and closes the connection (its body is never read).
+async fn body_limit(request: Request, next: Next) -> Response {
+    let announced = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.trim().parse::<u64>().ok());
+    if announced.is_some_and(|n| n > MAX_BODY as u64) {
+        let mut response = too_large().into_response();
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        return response;
+    }
+    next.run(request).await
+}
+
+/// How long a heavy request waits for a permit before it is answered 503.
+const HEAVY_WAIT: Duration = Duration::from_secs(10);
+
+/// Answers larger than this are sent in pieces of this size, holding their permit until sent.
+const PIECE: usize = 64 * 1024;
+
+/// Runs heavy work (evaluation, a trace, a new network, a large answer) on the blocking pool,
+/// holding one of the [`HEAVY_PERMITS`](super::session::HEAVY_PERMITS) permits: the async
+/// workers stay free for the light routes, and the threads and memory heavy work takes are
+/// bounded. When no permit frees up within [`HEAVY_WAIT`], 503. The permit comes back with the
+/// result: an answer that is large keeps it until sent ([`held`]).
+async fn heavy<T: Send + 'static>(
+    app: &App,
     work: impl FnOnce() -> ApiResult<T> + Send + 'static,
-) -> ApiResult<T> {
-    tokio::task::spawn_blocking(work).await.unwrap_or_else(|_| {
-        Err(ApiError {
-            status: StatusCode::INTERNAL_SERVER_ERROR,
-            message: "internal error".into(),
-        })
+) -> ApiResult<(T, OwnedSemaphorePermit)> {
+    let permit = tokio::time::timeout(HEAVY_WAIT, app.heavy.clone().acquire_owned())
+        .await
+        .map_err(|_| ApiError {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            message: format!(
+                "the server is busy with other heavy requests (at most {} at once); try again",
+                super::session::HEAVY_PERMITS
+            ),
+        })?
+        .map_err(|_| internal())?;
+    let result = tokio::task::spawn_blocking(work)
+        .await
+        .unwrap_or_else(|_| Err(internal()))?;
+    Ok((result, permit))
+}
+
+fn internal() -> ApiError {
+    ApiError {
+        status: StatusCode::INTERNAL_SERVER_ERROR,
+        message: "internal error".into(),
+    }
+}
+
+/// An answer of `bytes`, sent in pieces of [`PIECE`] bytes as the client reads them; `permit`
+/// is held until the last piece is handed to the connection (or the connection closes), so
+/// that unread answers hold at most [`HEAVY_PERMITS`](super::session::HEAVY_PERMITS) of them
+/// in memory.
+fn held(bytes: Vec<u8>, content_type: &'static str, permit: OwnedSemaphorePermit) -> Response {
+    let length = bytes.len();
+    let bytes = axum::body::Bytes::from(bytes);
+    let pieces =
+        futures_util::stream::unfold((bytes, Some(permit)), |(mut rest, permit)| async move {
+            if rest.is_empty() {
+                return None; // the permit is dropped with the state
+            }
+            let piece = rest.split_to(rest.len().min(PIECE));
+            Some((Ok::<_, Infallible>(piece), (rest, permit)))
+        });
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
+            (header::CONTENT_LENGTH, HeaderValue::from(length)),
+        ],
+        axum::body::Body::from_stream(pieces),
+    )
+        .into_response()
+}
+
+/// A JSON answer serialised on the blocking pool under a permit, and [`held`] until sent.
+async fn heavy_json(
+    app: &App,
+    work: impl FnOnce() -> ApiResult<Value> + Send + 'static,
+) -> ApiResult<Response> {
+    let (bytes, permit) = heavy(app, move || {
+        let value = work()?;
+        serde_json::to_vec(&value).map_err(|_| internal())
     })
+    .await?;
+    Ok(held(bytes, "application/json", permit))
 }
 
 /// Every route, for a server listening on `address`.
@@ -144,6 +266,8 @@ pub fn router(app: Shared, shutdown: watch::Receiver<bool>, address: SocketAddr)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(app)
+        .layer(middleware::from_fn(body_limit))
+        .layer(middleware::from_fn(not_in_frames))
         .layer(middleware::from_fn(move |request: Request, next: Next| {
             same_site(request, next, address)
         }))
@@ -168,11 +292,12 @@ async fn same_site(request: Request, next: Next, address: SocketAddr) -> Respons
     let (Ok(host), Ok(origin)) = (host, origin) else {
         return forbidden("a request with two Host or two Origin headers is refused".into());
     };
-    if address.ip().is_loopback() {
+    let loopback = address.ip().to_canonical().is_loopback();
+    if loopback {
         let Some(host) = host else {
             return forbidden("a request without a Host header is refused".into());
         };
-        if !is_this_loopback_server(host, address.port()) {
+        if !loopback_name_with_port(host, address.port(), true) {
             return forbidden(format!(
                 "Host {} is not a loopback name with port {} (the server listens on loopback only)",
                 shortened(host),
@@ -181,9 +306,11 @@ async fn same_site(request: Request, next: Next, address: SocketAddr) -> Respons
         }
     }
     if let Some(origin) = origin {
-        let same = origin
-            .strip_prefix("http://")
-            .is_some_and(|o| Some(o) == host);
+        // The same address, or (on loopback) two loopback names of this server: the page of
+        // http://127.0.0.1:P may send to localhost:P.
+        let same = origin.strip_prefix("http://").is_some_and(|o| {
+            Some(o) == host || (loopback && loopback_name_with_port(o, address.port(), false))
+        });
         if !same {
             return forbidden(format!(
                 "a request from the page of another site ({}) is refused",
@@ -194,9 +321,11 @@ async fn same_site(request: Request, next: Next, address: SocketAddr) -> Respons
     next.run(request).await
 }
 
-/// Whether a `Host` header names this machine's loopback address (`localhost`, `127.x.x.x`,
-/// `[::1]`, any case, a final dot allowed) with `port` or no port.
-fn is_this_loopback_server(host: &str, port: u16) -> bool {
+/// Whether a `Host` header (or the address of an `Origin`) names this machine's loopback
+/// address (`localhost`, `127.x.x.x`, `[::1]`, `[::ffff:127.x.x.x]`, any case, a final dot
+/// allowed) with `port`, or with no port where `portless` (a `Host` without one; an `Origin`
+/// without one means port 80).
+fn loopback_name_with_port(host: &str, port: u16, portless: bool) -> bool {
     let (name, given_port) = match host.strip_prefix('[') {
         Some(v6) => match v6.split_once(']') {
             Some((name, "")) => (name, None),
@@ -212,8 +341,11 @@ fn is_this_loopback_server(host: &str, port: u16) -> bool {
         },
     };
     let name = name.to_ascii_lowercase();
-    given_port.is_none_or(|p| p == port.to_string())
-        && super::is_loopback(name.strip_suffix('.').unwrap_or(&name))
+    let port_ok = match given_port {
+        Some(p) => p == port.to_string(),
+        None => portless || port == 80,
+    };
+    port_ok && super::is_loopback(name.strip_suffix('.').unwrap_or(&name))
 }
 
 /// At most 100 characters of a header, for a message.
@@ -316,7 +448,9 @@ async fn reset(
     State(app): State<Shared>,
     Body(settings): Body<Settings>,
 ) -> ApiResult<Json<Value>> {
-    blocking(move || Ok(Json(app.reset(settings)?))).await
+    let worker = app.clone();
+    let (state, _permit) = heavy(&app, move || Ok(worker.reset(settings)?)).await?;
+    Ok(Json(state))
 }
 
 async fn start(State(app): State<Shared>) -> ApiResult<Json<Value>> {
@@ -354,12 +488,16 @@ fn input(net: &Network<f32>, pixels: &[f64]) -> ApiResult<Array1<f64>> {
 
 async fn predict(State(app): State<Shared>, Body(body): Body<Pixels>) -> ApiResult<Json<Value>> {
     let net = app.session().network.clone();
-    let x = input(&net, &body.pixels)?.mapv(|v| v as f32);
-    let output = net.feedforward(x.view())?;
-    Ok(Json(json!({
-        "class": argmax(output.view()),
-        "output": output.to_vec(),
-    })))
+    let (answer, _permit) = heavy(&app, move || {
+        let x = input(&net, &body.pixels)?.mapv(|v| v as f32);
+        let output = net.feedforward(x.view())?;
+        Ok(json!({
+            "class": argmax(output.view()),
+            "output": output.to_vec(),
+        }))
+    })
+    .await?;
+    Ok(Json(answer))
 }
 
 /// The five steps on the posted example, as `backprop trace` runs them (in `f64`).
@@ -377,10 +515,9 @@ fn traced(app: &App, body: &Pixels) -> ApiResult<Traced> {
     };
     let x = input(&net, &body.pixels)?;
     let net = net.cast::<f64>();
-    let label = match body.label {
-        Some(k) => k,
-        None => argmax(net.feedforward(x.view())?.view()),
-    };
+    // Refuses activations that are not finite (`Error::NotFinite`), and gives the default y.
+    let output = net.feedforward(x.view())?;
+    let label = body.label.unwrap_or_else(|| argmax(output.view()));
     Ok(Traced::new(
         net,
         x.view(),
@@ -391,17 +528,26 @@ fn traced(app: &App, body: &Pixels) -> ApiResult<Traced> {
 }
 
 /// Exactly the JSON of `backprop trace --json`.
-async fn trace(State(app): State<Shared>, Body(body): Body<Pixels>) -> ApiResult<Json<Value>> {
-    let t = traced(&app, &body)?;
-    Ok(Json(trace_view::json::render(&t)))
+async fn trace(State(app): State<Shared>, Body(body): Body<Pixels>) -> ApiResult<Response> {
+    let worker = app.clone();
+    heavy_json(&app, move || {
+        let t = traced(&worker, &body)?;
+        Ok(trace_view::json::render(&t))
+    })
+    .await
 }
 
 /// The trace with what the page draws beside it: `σ'(z^(l))` per layer (null for softmax), BP2's
 /// first factor `(W^(l+1))ᵀ δ^(l+1)` per hidden layer, the saturation threshold, and whether σ'
 /// cancels in BP1 for this cost and output (`δ^(L) = a^(L) − y`); arrays
 /// indexed by the layer number `l` (entries 0 and 1 are null).
-async fn steps(State(app): State<Shared>, Body(body): Body<Pixels>) -> ApiResult<Json<Value>> {
-    let t = traced(&app, &body)?;
+async fn steps(State(app): State<Shared>, Body(body): Body<Pixels>) -> ApiResult<Response> {
+    let worker = app.clone();
+    heavy_json(&app, move || steps_of(&worker, &body)).await
+}
+
+fn steps_of(app: &App, body: &Pixels) -> ApiResult<Value> {
+    let t = traced(app, body)?;
     let big_l = t.big_l();
     let mut sigma_prime = vec![Value::Null; big_l + 1];
     let mut carried = vec![Value::Null; big_l + 1];
@@ -416,13 +562,13 @@ async fn steps(State(app): State<Shared>, Body(body): Body<Pixels>) -> ApiResult
             .to_vec());
         }
     }
-    Ok(Json(json!({
+    Ok(json!({
         "trace": trace_view::json::render(&t),
         "sigma_prime": sigma_prime,
         "carried": carried,
         "saturated_below": SATURATED_BELOW,
         "sigma_prime_cancels": t.net.cost().cancels_sigma_prime(t.net.activation(big_l)),
-    })))
+    }))
 }
 
 /// `name=value` of a query string, or `None`.
@@ -458,7 +604,7 @@ async fn example(State(app): State<Shared>, RawQuery(query): RawQuery) -> ApiRes
 }
 
 /// `GET /api/weights?layer=l`: `W^(l)` (default `l = 2`), row by row, shape `(n_l, n_(l-1))`.
-async fn weights(State(app): State<Shared>, RawQuery(query): RawQuery) -> ApiResult<Json<Value>> {
+async fn weights(State(app): State<Shared>, RawQuery(query): RawQuery) -> ApiResult<Response> {
     let l = query_number(&query, "layer", 2)?;
     let net = app.session().network.clone();
     if !(2..=net.num_layers()).contains(&l) {
@@ -467,78 +613,82 @@ async fn weights(State(app): State<Shared>, RawQuery(query): RawQuery) -> ApiRes
             net.num_layers()
         )));
     }
-    let w = net.weights(l);
-    Ok(Json(json!({
-        "layer": l,
-        "rows": w.nrows(),
-        "cols": w.ncols(),
-        "values": w.iter().copied().collect::<Vec<f32>>(),
-    })))
+    heavy_json(&app, move || {
+        let w = net.weights(l);
+        Ok(json!({
+            "layer": l,
+            "rows": w.nrows(),
+            "cols": w.ncols(),
+            "values": w.iter().copied().collect::<Vec<f32>>(),
+        }))
+    })
+    .await
 }
 
 /// `GET /api/confusion`: the current network on the test split (`Network::evaluate`).
-async fn confusion(State(app): State<Shared>) -> ApiResult<Json<Value>> {
+async fn confusion(State(app): State<Shared>) -> ApiResult<Response> {
     let (net, splits) = {
         let session = app.session();
         (session.network.clone(), session.splits.clone())
     };
-    blocking(move || {
+    heavy_json(&app, move || {
         let e = net.evaluate(&splits.test)?;
         let matrix: Vec<Vec<usize>> = e.confusion.rows().into_iter().map(|r| r.to_vec()).collect();
-        Ok(Json(json!({
+        Ok(json!({
             "matrix": matrix,
             "correct": e.correct,
             "total": e.total,
             "accuracy": e.accuracy(),
             "cost": e.cost,
-        })))
+        }))
     })
     .await
 }
 
-fn download(bytes: Vec<u8>, name: &str) -> Response {
+/// A file to save, [`held`] until sent.
+fn download(bytes: Vec<u8>, name: &str, permit: OwnedSemaphorePermit) -> Response {
     let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{name}\""))
         .unwrap_or(HeaderValue::from_static("attachment"));
-    (
-        [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/octet-stream"),
-            ),
-            (header::CONTENT_DISPOSITION, disposition),
-        ],
-        bytes,
-    )
-        .into_response()
+    let mut response = held(bytes, "application/octet-stream", permit);
+    response
+        .headers_mut()
+        .insert(header::CONTENT_DISPOSITION, disposition);
+    response
 }
 
-fn model_metadata(
-    app: &App,
-) -> (
+/// A network to export and its metadata entries.
+type Export = (
     Arc<Network<f32>>,
     std::collections::BTreeMap<String, String>,
-) {
+);
+
+/// The current network and its `training` metadata entry, as `backprop train --save` writes
+/// it: the session's settings, data and initialisation (`TrainSettings::to_metadata`).
+fn model_metadata(app: &App) -> ApiResult<Export> {
     let session = app.session();
-    let settings = backprop::TrainSettings::plain(
-        session.settings.epochs,
-        session.settings.batch_size,
-        session.settings.eta,
-        session.settings.seed,
-    );
-    let extra = std::collections::BTreeMap::from([("training".to_string(), settings.to_string())]);
-    (session.network.clone(), extra)
+    let settings = &session.settings;
+    let extra = settings
+        .train_settings()?
+        .to_metadata(&settings.data, &settings.init)?;
+    Ok((session.network.clone(), extra))
 }
 
 /// `GET /api/model`: the current network as a safetensors file (`backprop::io::model_file`).
 async fn model(State(app): State<Shared>) -> ApiResult<Response> {
-    let (net, extra) = model_metadata(&app);
-    let bytes = backprop::io::model_file::to_bytes(&*net, &extra)?;
-    Ok(download(bytes, "backprop.safetensors"))
+    let (net, extra) = model_metadata(&app)?;
+    let (bytes, permit) = heavy(&app, move || {
+        Ok(backprop::io::model_file::to_bytes(&*net, &extra)?)
+    })
+    .await?;
+    Ok(download(bytes, "backprop.safetensors", permit))
 }
 
 /// `GET /api/model.onnx`: the current network as ONNX (`backprop::io::onnx`).
 async fn model_onnx(State(app): State<Shared>) -> ApiResult<Response> {
-    let (net, extra) = model_metadata(&app);
-    let bytes = backprop::io::onnx::to_onnx(&*net, &extra)?;
-    Ok(download(bytes, "backprop.onnx"))
+    let (net, extra) = model_metadata(&app)?;
+    let (bytes, permit) = heavy(&app, move || {
+        Ok(backprop::io::onnx::to_onnx(&*net, &extra)?)
+    })
+    .await?;
+    Ok(download(bytes, "backprop.onnx", permit))
 }

@@ -6,13 +6,13 @@
 //! [`session`]. The routes and their JSON are listed in the README ("Serve").
 
 mod api;
+mod listen;
 mod page;
 mod session;
 
 use crate::cli::ServeArgs;
 use crate::error::{CliError, CliResult};
 use session::App;
-use std::future::IntoFuture;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,7 +29,9 @@ pub fn run(args: &ServeArgs) -> CliResult<()> {
             info.to_string().replace('\n', " ")
         );
     }));
-    let app = Arc::new(App::new(args.data.clone(), args.model.as_deref())?);
+    let mut app = App::new(args.data.clone(), args.model.as_deref())?;
+    app.timeout = Duration::from_secs(args.timeout);
+    let app = Arc::new(app);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -38,8 +40,13 @@ pub fn run(args: &ServeArgs) -> CliResult<()> {
     runtime.block_on(serve(args, app))
 }
 
+/// Whether `host` names this machine's loopback: `localhost`, `127.x.x.x`, `::1`, or
+/// `::ffff:127.x.x.x` (IPv4-mapped).
 fn is_loopback(host: &str) -> bool {
-    host == "localhost" || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    host == "localhost"
+        || host
+            .parse::<IpAddr>()
+            .is_ok_and(|ip| ip.to_canonical().is_loopback())
 }
 
 async fn serve(args: &ServeArgs, app: Arc<App>) -> CliResult<()> {
@@ -67,22 +74,21 @@ async fn serve(args: &ServeArgs, app: Arc<App>) -> CliResult<()> {
         address.port()
     ))?;
     let (shutdown_tx, shutdown_rx) = tokio::sync::watch::channel(false);
-    let mut stopping = shutdown_rx.clone();
-    let router = api::router(app.clone(), shutdown_rx, address);
-    let server = axum::serve(listener, router)
-        .with_graceful_shutdown(async move {
-            let _ = stopping.wait_for(|stop| *stop).await;
-        })
-        .into_future();
+    let router = api::router(app.clone(), shutdown_rx.clone(), address);
+    let limits = listen::Limits {
+        timeout: Duration::from_secs(args.timeout),
+        max_connections: args.max_connections as usize,
+    };
+    let server = listen::serve(listener, router, limits, shutdown_rx, GRACE);
     tokio::pin!(server);
     tokio::select! {
-        result = &mut server => return result.map_err(|e| CliError::failure(format!("server: {e}"))),
+        () = &mut server => return Ok(()),
         () = interrupt.wait() => {}
     }
     // Ctrl-C: stop training, end the event streams, give the rest a moment.
     app.stop();
     let _ = shutdown_tx.send(true);
-    let _ = tokio::time::timeout(GRACE, server).await;
+    let _ = tokio::time::timeout(GRACE + GRACE, server).await;
     eprintln!("Stopped.");
     Ok(())
 }

@@ -22,8 +22,17 @@ use tokio::sync::broadcast;
 /// How long the trainer runs between two snapshots of the network.
 const CHUNK: Duration = Duration::from_millis(150);
 
-/// The most points of the live cost curve kept; beyond it every other point is dropped.
+/// The most points of the live cost curve, and of the epoch reports, kept; beyond it every other
+/// one is dropped (the state stays bounded however long training runs).
 const MAX_POINTS: usize = 4000;
+
+/// How many heavy requests compute, or hold their answers unsent, at once. Each may hold a few
+/// hundred MB at the size limit (the JSON of `/api/steps` on 4M parameters is about 80 MB, and
+/// its `serde_json::Value` more), and the machine may have 2 cores: 2 bounds both.
+pub const HEAVY_PERMITS: usize = 2;
+
+/// `--timeout`'s default, in seconds.
+pub const DEFAULT_TIMEOUT_S: u64 = 20;
 
 /// The name of the embedded digits.
 pub const EMBEDDED: &str = "mnist-10k";
@@ -101,7 +110,7 @@ impl Settings {
     }
 
     /// The training settings (checked by the library).
-    fn train_settings(&self) -> Result<TrainSettings, CliError> {
+    pub fn train_settings(&self) -> Result<TrainSettings, CliError> {
         let settings = TrainSettings::plain(self.epochs, self.batch_size, self.eta, self.seed);
         settings.validate()?;
         Ok(settings)
@@ -174,7 +183,7 @@ pub struct Session {
     pub samples_per_second: f64,
     /// `{"x": epochs (fractional), "cost": running mean cost}` points of the live curve.
     pub points: Vec<Value>,
-    /// The `--metrics` object of every epoch done (`EpochReport::metrics`).
+    /// The `--metrics` object of the epochs done (`EpochReport::metrics`), thinned like `points`.
     pub epochs: Vec<Value>,
     /// The confusion matrix on the test split after the last epoch.
     pub confusion: Option<Vec<Vec<usize>>>,
@@ -182,6 +191,9 @@ pub struct Session {
     generation: u64,
     /// Set to stop the training thread after the current mini-batch.
     stop: Arc<AtomicBool>,
+    /// The training thread last started, joined before another one starts or a reset replaces
+    /// the session: at most one network is ever trained at once.
+    thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Session {
@@ -214,6 +226,7 @@ impl Session {
             confusion: None,
             generation,
             stop: Arc::new(AtomicBool::new(false)),
+            thread: None,
         })
     }
 
@@ -265,6 +278,11 @@ pub struct App {
     data_args: DataArgs,
     /// The data sets the page may choose, the default first.
     pub available: Vec<String>,
+    /// Permits for heavy work (see `api::heavy`): a request that evaluates, traces, builds a
+    /// network or answers many numbers holds one until its answer is sent.
+    pub heavy: Arc<tokio::sync::Semaphore>,
+    /// How long a request body may take to arrive (`--timeout`).
+    pub timeout: Duration,
 }
 
 /// A refusal: the HTTP status it maps to and a one-line message.
@@ -308,7 +326,17 @@ impl App {
         };
         let (network, origin) = match model {
             Some(path) => {
-                let net = crate::commands::load_model(path)?.network;
+                let model = crate::commands::load_model(path)?;
+                // The initialisation it was trained from, when its `training` entry says.
+                let init = model
+                    .metadata
+                    .get("training")
+                    .and_then(|t| serde_json::from_str::<Value>(t).ok())
+                    .and_then(|t| Init::from_name(t["init"].as_str()?));
+                if let Some(init) = init {
+                    settings.init = init.name().into();
+                }
+                let net = model.network;
                 settings.layers = net.sizes().to_vec();
                 let arch = net.architecture();
                 settings.activation = arch.hidden.name().into();
@@ -331,6 +359,8 @@ impl App {
             data: Mutex::new(HashMap::from([(data_args.data.clone(), splits)])),
             data_args,
             available,
+            heavy: Arc::new(tokio::sync::Semaphore::new(HEAVY_PERMITS)),
+            timeout: Duration::from_secs(DEFAULT_TIMEOUT_S),
         })
     }
 
@@ -388,15 +418,29 @@ impl App {
         let splits = self.splits(&settings.data)?;
         let network = settings.network()?;
         let origin = random_origin(&settings);
-        let mut session = self.session();
+        let mut session = self.stopped_session();
         let generation = session.generation + 1;
         let fresh = Session::new(settings, splits, network, origin, generation)?;
-        session.stop.store(true, Ordering::SeqCst);
         *session = fresh;
         let state = session.state();
         drop(session);
         self.send("state", &state);
         Ok(state)
+    }
+
+    /// The session locked with no training thread running: the running one is asked to stop
+    /// after its mini-batch and joined (the lock released meanwhile, as the thread publishes
+    /// under it), until none is left. Blocking.
+    fn stopped_session(&self) -> MutexGuard<'_, Session> {
+        loop {
+            let mut session = self.session();
+            let Some(thread) = session.thread.take() else {
+                return session;
+            };
+            session.stop.store(true, Ordering::SeqCst);
+            drop(session);
+            let _ = thread.join();
+        }
     }
 
     /// Starts training on a thread of its own (`one_batch`: one mini-batch, then stop).
@@ -411,9 +455,11 @@ impl App {
         let Some(trainer) = session.trainer.take() else {
             return Err(conflict("training is still stopping: try again"));
         };
-        session.status = Status::Running;
-        session.error = None;
-        session.stop.store(false, Ordering::SeqCst);
+        // The trainer is back, so the last thread has published its end and is exiting (it
+        // takes the lock no more): joining it here is immediate.
+        if let Some(thread) = session.thread.take() {
+            let _ = thread.join();
+        }
         let job = Job {
             app: self.clone(),
             splits: session.splits.clone(),
@@ -421,13 +467,25 @@ impl App {
             generation: session.generation,
             one_batch,
         };
+        session.stop.store(false, Ordering::SeqCst);
+        let spawned = std::thread::Builder::new()
+            .name("training".into())
+            .spawn(move || job.run(trainer));
+        match spawned {
+            Ok(thread) => session.thread = Some(thread),
+            Err(e) => {
+                // The trainer went with the closure: this session cannot train any more.
+                let message = format!("cannot start the training thread: {e}");
+                session.status = Status::Failed;
+                session.error = Some(message.clone());
+                return Err(CliError::failure(message).into());
+            }
+        }
+        session.status = Status::Running;
+        session.error = None;
         let progress = session.progress();
         drop(session);
         self.send("progress", &progress);
-        std::thread::Builder::new()
-            .name("training".into())
-            .spawn(move || job.run(trainer))
-            .map_err(|e| CliError::failure(format!("cannot start the training thread: {e}")))?;
         Ok(progress)
     }
 
@@ -551,19 +609,25 @@ impl Job {
     }
 
     /// Publishes the network and the progress; `false` when the session was reset meanwhile.
-    fn publish(&self, trainer: &Trainer<f32>, examples: u64, rate: f64) -> bool {
+    fn publish(&self, trainer: &mut Trainer<f32>, examples: u64, rate: f64) -> bool {
         let mut session = self.app.session();
         if session.generation != self.generation {
             return false;
         }
         let n = self.splits.train.len();
-        session.network = Arc::new(trainer.network.clone());
+        // A network whose weights overflowed is never shown or exported: the last finite one
+        // stays (training then ends with `Diverged`).
+        if trainer.network.first_non_finite_layer().is_none() {
+            session.network = Arc::new(trainer.network.clone());
+        }
         session.epoch = trainer.epoch;
         session.batch = trainer.batch;
         session.samples += examples;
         session.samples_per_second = rate;
         let (mut new_epochs, mut new_points) = (Vec::new(), Vec::new());
-        for report in trainer.reports.iter().skip(session.epochs.len()) {
+        // The reports are taken from the trainer (serve saves no checkpoint, which would need
+        // them all): a long run keeps no more of them than `epochs` does.
+        for report in std::mem::take(&mut trainer.reports) {
             let mut metrics = report.metrics();
             if let Some(test) = &report.test {
                 let confusion: Vec<Vec<usize>> = test
@@ -584,10 +648,8 @@ impl Job {
             new_points.push(json!({"x": x, "cost": cost}));
         }
         session.points.extend(new_points.iter().cloned());
-        if session.points.len() > MAX_POINTS {
-            let thinned = session.points.iter().step_by(2).cloned().collect();
-            session.points = thinned;
-        }
+        thin(&mut session.points);
+        thin(&mut session.epochs);
         let progress = session.progress_with(&new_points);
         drop(session);
         for metrics in &new_epochs {
@@ -595,5 +657,17 @@ impl Job {
         }
         self.app.send("progress", &progress);
         true
+    }
+}
+
+/// Drops every other entry of `values` until it holds at most [`MAX_POINTS`] (a chunk of a
+/// tiny network may add thousands of epochs at once).
+fn thin(values: &mut Vec<Value>) {
+    while values.len() > MAX_POINTS {
+        let mut i = 0;
+        values.retain(|_| {
+            i += 1;
+            i % 2 == 1
+        });
     }
 }

@@ -150,11 +150,9 @@ function fillForm(settings) {
 function settingsFromUrl() {
   const params = new URLSearchParams(location.search);
   const form = $('settings');
-  let given = false;
   for (const name of FIELDS) {
-    if (params.has(name)) { form.elements[name].value = params.get(name); given = true; }
+    if (params.has(name)) form.elements[name].value = params.get(name);
   }
-  return given;
 }
 function sameSettings(a, b) {
   return FIELDS.every((name) => JSON.stringify(a[name]) === JSON.stringify(b[name]));
@@ -222,7 +220,12 @@ function connectEvents() {
     if (m.confusion) renderConfusion(m.confusion, m);
     renderCharts();
   });
-  source.addEventListener('failed', (e) => showError({ message: JSON.parse(e.data).error }));
+  // A failure (training diverged) stays shown until a reset: later renders keep it.
+  source.addEventListener('failed', (e) => {
+    const error = JSON.parse(e.data).error;
+    if (page.state) page.state.error = error;
+    showError({ message: error });
+  });
 }
 // While training, the weights, the prediction and the steps follow the network about once a second.
 let liveTimer = null;
@@ -556,10 +559,9 @@ async function main() {
   const state = await api('/api/state');
   fillForm(state.settings);
   adoptState(state);
-  const fromUrl = settingsFromUrl();
-  if (fromUrl && !sameSettings(formSettings(), state.settings) && state.progress.status !== 'running') {
-    await resetFromForm().catch(showError);
-  }
+  // Settings in the URL only fill the form: a link (from any site) must not reset or train the
+  // network by itself. Start, Step and Reset apply them, on the user's click.
+  settingsFromUrl();
   saveUrl();
   form.addEventListener('change', saveUrl);
   $('start').addEventListener('click', () => control('start'));
