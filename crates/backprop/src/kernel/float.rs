@@ -31,6 +31,17 @@ pub trait Float:
     fn cast(x: f64) -> Self;
     /// Widens (or keeps) the value as an `f64`, for reports and comparisons.
     fn as_f64(self) -> f64;
+    /// `self · b + c` as the matrix kernels compute a term: for `f32` one fused multiply-add
+    /// (`mul_add`, exact on every target, as the AVX2 and AVX-512 kernels' `vfmadd`), so that
+    /// the portable kernel gives their bits; for `f64`, which only the portable kernel computes,
+    /// a multiply then an add (the same on every IEEE machine, and fast on CPUs without FMA).
+    fn madd(self, b: Self, c: Self) -> Self;
+    /// `eˣ` by the crate's one implementation (see [`crate::kernel::math`]).
+    fn exp_fixed(self) -> Self;
+    /// `ln x` by the crate's one implementation (see [`crate::kernel::math`]).
+    fn ln_fixed(self) -> Self;
+    /// `tanh x` by the crate's one implementation (see [`crate::kernel::math`]).
+    fn tanh_fixed(self) -> Self;
     /// The same matrix as `f32` when `Self` is `f32`, else `None` (the crate's hand-written
     /// matrix kernels are for `f32` only).
     fn as_f32_view(_m: ArrayView2<'_, Self>) -> Option<ArrayView2<'_, f32>> {
@@ -49,6 +60,19 @@ impl Float for f32 {
     fn as_f64(self) -> f64 {
         f64::from(self)
     }
+    #[inline(always)]
+    fn madd(self, b: Self, c: Self) -> Self {
+        self.mul_add(b, c)
+    }
+    fn exp_fixed(self) -> Self {
+        libm::expf(self)
+    }
+    fn ln_fixed(self) -> Self {
+        libm::logf(self)
+    }
+    fn tanh_fixed(self) -> Self {
+        libm::tanhf(self)
+    }
     fn as_f32_view(m: ArrayView2<'_, Self>) -> Option<ArrayView2<'_, f32>> {
         Some(m)
     }
@@ -63,5 +87,18 @@ impl Float for f64 {
     }
     fn as_f64(self) -> f64 {
         self
+    }
+    #[inline(always)]
+    fn madd(self, b: Self, c: Self) -> Self {
+        self * b + c
+    }
+    fn exp_fixed(self) -> Self {
+        libm::exp(self)
+    }
+    fn ln_fixed(self) -> Self {
+        libm::log(self)
+    }
+    fn tanh_fixed(self) -> Self {
+        libm::tanh(self)
     }
 }

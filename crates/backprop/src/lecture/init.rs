@@ -2,8 +2,8 @@
 
 use crate::kernel::float::Float;
 use ndarray::{Array1, Array2};
-use rand::SeedableRng;
-use rand_distr::{Distribution, StandardNormal};
+use crate::kernel::math;
+use rand::{RngExt, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use serde::{Deserialize, Serialize};
 
@@ -57,10 +57,39 @@ impl Init {
             Init::Standard => 1.0,
             Init::Scaled => 1.0 / (n_in as f64).sqrt(),
         };
-        let mut normal = || -> f64 { StandardNormal.sample(rng) };
-        let w = Array2::from_shape_simple_fn((n_out, n_in), || F::cast(std * normal()));
-        let b = Array1::from_shape_simple_fn(n_out, || F::cast(normal()));
+        let mut normal = Normal { rng, spare: None };
+        let w = Array2::from_shape_simple_fn((n_out, n_in), || F::cast(std * normal.draw()));
+        let b = Array1::from_shape_simple_fn(n_out, || F::cast(normal.draw()));
         (w, b)
+    }
+}
+
+/// Draws from N(0, 1) by Marsaglia's polar method: two uniform numbers in (−1, 1) inside the
+/// unit circle give two normal ones, `u·√(−2 ln s / s)` and `v·√(−2 ln s / s)` with
+/// `s = u² + v²`. The uniform numbers are bits of the seeded stream, `√` is exact and `ln` is
+/// the crate's own ([`math::ln`]), so the weights are the same on every machine (`rand_distr`'s
+/// normal calls the platform's `exp` and `ln`, which differ between C libraries).
+struct Normal<'a> {
+    rng: &'a mut Rng,
+    /// The second number of the last pair, not yet used.
+    spare: Option<f64>,
+}
+
+impl Normal<'_> {
+    fn draw(&mut self) -> f64 {
+        if let Some(x) = self.spare.take() {
+            return x;
+        }
+        loop {
+            let u = 2.0 * self.rng.random::<f64>() - 1.0;
+            let v = 2.0 * self.rng.random::<f64>() - 1.0;
+            let s = u * u + v * v;
+            if s > 0.0 && s < 1.0 {
+                let f = (-2.0 * math::ln(s) / s).sqrt();
+                self.spare = Some(v * f);
+                return u * f;
+            }
+        }
     }
 }
 

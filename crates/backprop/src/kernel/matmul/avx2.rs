@@ -1,8 +1,9 @@
 //! The two forms of product for `f32` with AVX2 and FMA: 8 lanes, 16 registers.
 //!
-//! - [`dots`]: blocks of 2 rows of `a` × 6 columns of `b` (12 accumulators); element `p` of a dot
-//!   goes to lane `p % 8`, the lanes are added in a fixed tree, the last `k % 8` products follow
-//!   one by one.
+//! - [`dots`]: blocks of 2 rows of `a` × 3 columns of `b`, each dot in two registers (12
+//!   accumulators): element `p` goes to lane `p % 16` of the pair, as to the one register of the
+//!   AVX-512 kernel, the last `k % 16` through masked loads that add zeros to the other lanes,
+//!   and the 16 lanes are added in the AVX-512 kernel's tree. So both give the same bits.
 //! - [`rows`]: blocks of 4 rows × 16 columns of `c` (8 accumulators), each element starting from
 //!   `β c` and taking `(α a_ip) b_pj` by a fused multiply-add for `p = 0, 1, …` in order; the last
 //!   `n % 16` columns one at a time by the same operations.
@@ -16,16 +17,18 @@ use super::{coefficients, columns_per_block, pack_panels, scaled_old, PACK_MIN_K
 use ndarray::{ArrayView2, ArrayViewMut2};
 use std::arch::x86_64::*;
 
-/// Sum of the 8 lanes, always in the same order.
+/// Sum of the 16 lanes of `(lo, hi)` (lanes 0–7 and 8–15), in the AVX-512 kernel's order:
+/// the upper 8 onto the lower 8, then halves again.
 ///
 /// # Safety
 /// The CPU must have AVX (and SSE3, which AVX implies). Called only from [`dots`], whose
 /// `avx2` feature implies both.
 #[inline(always)]
-unsafe fn lane_sum(v: __m256) -> f32 {
+unsafe fn lane_sum(lo: __m256, hi: __m256) -> f32 {
     // SAFETY: register-to-register intrinsics only (no memory is read or written); the CPU
     // features they need are the caller's obligation above.
     unsafe {
+        let v = _mm256_add_ps(lo, hi);
         let s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
         let s = _mm_add_ps(s, _mm_movehl_ps(s, s));
         let s = _mm_add_ss(s, _mm_movehdup_ps(s));
@@ -33,10 +36,26 @@ unsafe fn lane_sum(v: __m256) -> f32 {
     }
 }
 
+/// The mask of the first `n` of 8 lanes for `_mm256_maskload_ps` (`n ≥ 8`: all, `n = 0`: none).
+///
+/// # Safety
+/// The CPU must have AVX.
+#[inline(always)]
+unsafe fn first_lanes(n: usize) -> __m256i {
+    let n = n.min(8) as i32;
+    // SAFETY: register-only intrinsics; AVX (and AVX2 for the compare) are the caller's.
+    unsafe {
+        _mm256_cmpgt_epi32(
+            _mm256_set1_epi32(n),
+            _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7),
+        )
+    }
+}
+
 /// Rows of `a` per block of [`dots`] (they share each load of `b`).
 const DOT_ROWS: usize = 2;
-/// Columns of `b` per block of [`dots`]: 2 × 6 accumulators fill 12 of the 16 registers.
-const DOT_COLS: usize = 6;
+/// Columns of `b` per block of [`dots`]: 2 × 3 dots of two registers fill 12 of the 16.
+const DOT_COLS: usize = 3;
 
 /// The dot form; see [`super::dots_fit`] for the layouts it takes.
 ///
@@ -56,7 +75,6 @@ pub(super) unsafe fn dots(
     let (ars, bcs) = (a.strides()[0], b.strides()[1]);
     let (crs, ccs) = (c.strides()[0], c.strides()[1]);
     let (ap, bp, cp) = (a.as_ptr(), b.as_ptr(), c.as_mut_ptr());
-    let k8 = k - k % 8;
     let block = columns_per_block(k, DOT_COLS);
     for jb in (0..n).step_by(block) {
         let j_end = (jb + block).min(n);
@@ -74,17 +92,17 @@ pub(super) unsafe fn dots(
                 let rows = [row(0), row(1.min(m - i0 - 1))];
                 // SAFETY: `i0 < m` and `j0 < n`: element `(i0, j0)` of `c`.
                 let out = unsafe { cp.offset(i0 as isize * crs + j0 as isize * ccs) };
-                let tail = (k8, k, DOT_COLS.min(j_end - j0), (crs, ccs));
+                let shape = (k, DOT_COLS.min(j_end - j0), (crs, ccs));
                 // The last block of rows may have 1 (each dot is computed alike in either).
                 // SAFETY: AVX2 and FMA are present (our own contract). Each row and column
                 // pointer starts `k` contiguous `f32` of `a` or `b` (`dots_fit`: unit stride, or
-                // `k ≤ 1`); `k8 = k - k % 8 ≤ k`. The block's elements of `c`, `R ≤ m - i0` rows
-                // by `cols_here ≤ n - j0` columns from `out`, lie inside `c`, which overlaps
+                // `k ≤ 1`). The block's elements of `c`, `R ≤ m - i0` rows by
+                // `cols_here ≤ n - j0` columns from `out`, lie inside `c`, which overlaps
                 // neither operand.
                 unsafe {
                     match m - i0 {
-                        1 => dot_block::<1>([rows[0]], &cols, tail, out, alpha, beta),
-                        _ => dot_block::<2>(rows, &cols, tail, out, alpha, beta),
+                        1 => dot_block::<1>([rows[0]], &cols, shape, out, alpha, beta),
+                        _ => dot_block::<2>(rows, &cols, shape, out, alpha, beta),
                     }
                 }
             }
@@ -92,57 +110,96 @@ pub(super) unsafe fn dots(
     }
 }
 
-/// The `R × 6` dots of `rows` with `cols`: 8-lane partial sums over the first `k8` elements
-/// (element `p` to lane `p % 8`), the lanes added in a fixed tree, then the products `k8..k` one
-/// by one; each stored as `c ← β c + α·dot` for the first `cols_here` columns at `out`.
+/// The `R × 3` dots of `rows` with `cols` over `k` elements, as 16 partial sums in two
+/// registers (element `p` to lane `p % 16`; the last `k % 16` through masked loads that add
+/// zeros), each stored as `c ← β c + α·(sum of the lanes)` for the first `cols_here` columns at
+/// `out`.
 ///
 /// # Safety
 /// AVX2 and FMA must be present. Every `rows[r]` and `cols[q]` must be valid for reading `k`
-/// consecutive `f32`; `k8 ≤ k` a multiple of 8; for `r < R` and `q < cols_here`,
-/// `out + r·crs + q·ccs` must be valid for reading and writing and overlap no row or column.
+/// consecutive `f32`; for `r < R` and `q < cols_here`, `out + r·crs + q·ccs` must be valid for
+/// reading and writing and overlap no row or column.
 #[inline(always)]
 unsafe fn dot_block<const R: usize>(
     rows: [*const f32; R],
     cols: &[*const f32; DOT_COLS],
-    (k8, k, cols_here, (crs, ccs)): (usize, usize, usize, (isize, isize)),
+    (k, cols_here, (crs, ccs)): (usize, usize, (isize, isize)),
     out: *mut f32,
     alpha: f32,
     beta: f32,
 ) {
     // SAFETY: AVX2 and FMA are present (caller's obligation); `_mm256_setzero_ps` touches no
     // memory.
-    let mut acc = unsafe { [[_mm256_setzero_ps(); DOT_COLS]; R] };
+    let mut acc = unsafe { [[[_mm256_setzero_ps(); 2]; DOT_COLS]; R] };
+    let k16 = k - k % 16;
     let mut p = 0;
-    while p < k8 {
-        // SAFETY: `p + 8 ≤ k8 ≤ k`, so each unaligned 8-lane load stays within the `k` readable
-        // elements of its row or column (caller's obligation); AVX2 and FMA are present.
+    while p < k16 {
+        // SAFETY: `p + 16 ≤ k16 ≤ k`: both halves lie within the `k` readable elements of each
+        // row and column (caller's obligation); AVX2 and FMA are present.
         unsafe {
-            let mut x = [_mm256_setzero_ps(); R];
-            for r in 0..R {
-                x[r] = _mm256_loadu_ps(rows[r].add(p));
-            }
-            for q in 0..DOT_COLS {
-                let w = _mm256_loadu_ps(cols[q].add(p));
-                for r in 0..R {
-                    acc[r][q] = _mm256_fmadd_ps(x[r], w, acc[r][q]);
-                }
+            dot_step::<R, false>(&mut acc, &rows, cols, p, 0, _mm256_setzero_si256());
+            dot_step::<R, false>(&mut acc, &rows, cols, p + 8, 1, _mm256_setzero_si256());
+        }
+        p += 16;
+    }
+    if k16 < k {
+        // SAFETY: the lanes of each mask end at `k`: the first `min(k - k16, 8)` from `k16`,
+        // then the rest from `k16 + 8` (none when `k - k16 ≤ 8`, and then that half is not
+        // even formed as a read); masked-off lanes are not read and cannot fault.
+        unsafe {
+            let rest = k - k16;
+            dot_step::<R, true>(&mut acc, &rows, cols, k16, 0, first_lanes(rest));
+            if rest > 8 {
+                dot_step::<R, true>(&mut acc, &rows, cols, k16 + 8, 1, first_lanes(rest - 8));
             }
         }
-        p += 8;
     }
     for (r, acc_r) in acc.iter().enumerate() {
-        for (q, &acc_rq) in acc_r.iter().enumerate().take(cols_here) {
-            // SAFETY: `p < k` for the tail reads, inside the `k` readable elements of the row
-            // and the column; `r < R` and `q < cols_here`, so `o` is an element of `c` the
-            // caller lets us read and write, apart from the operands. AVX is present for
-            // `lane_sum`.
+        for (q, &[lo, hi]) in acc_r.iter().enumerate().take(cols_here) {
+            // SAFETY: `r < R` and `q < cols_here`, so `o` is an element of `c` the caller lets
+            // us read and write, apart from the operands. AVX is present for `lane_sum`.
             unsafe {
-                let mut s = lane_sum(acc_rq);
-                for p in k8..k {
-                    s = (*rows[r].add(p)).mul_add(*cols[q].add(p), s);
-                }
                 let o = out.offset(r as isize * crs + q as isize * ccs);
-                *o = scaled_old(beta, *o) + alpha * s;
+                *o = scaled_old(beta, *o) + alpha * lane_sum(lo, hi);
+            }
+        }
+    }
+}
+
+/// One half (`half` 0: lanes 0–7, 1: lanes 8–15) of a 16-element step of [`dot_block`]: the 8
+/// elements from `p` on, or (`MASKED`) those of `mask`, the other lanes adding zeros.
+///
+/// # Safety
+/// AVX2 and FMA must be present; for every `rows[r]` and `cols[q]`, the elements `p + l` for
+/// `l < 8` (or, when `MASKED`, for the lanes `l` set in `mask`) must be valid for reading.
+#[inline(always)]
+unsafe fn dot_step<const R: usize, const MASKED: bool>(
+    acc: &mut [[[__m256; 2]; DOT_COLS]; R],
+    rows: &[*const f32; R],
+    cols: &[*const f32; DOT_COLS],
+    p: usize,
+    half: usize,
+    mask: __m256i,
+) {
+    // SAFETY: `wrapping_add(p)` forms the address of element `p`; the loads read the 8 lanes
+    // from there, or only those of `mask` (masked-off lanes do not fault), all readable by the
+    // caller's obligation; no alignment is needed; AVX2 and FMA are present.
+    unsafe {
+        let load = |ptr: *const f32| {
+            if MASKED {
+                _mm256_maskload_ps(ptr, mask)
+            } else {
+                _mm256_loadu_ps(ptr)
+            }
+        };
+        let mut x = [_mm256_setzero_ps(); R];
+        for r in 0..R {
+            x[r] = load(rows[r].wrapping_add(p));
+        }
+        for q in 0..DOT_COLS {
+            let w = load(cols[q].wrapping_add(p));
+            for r in 0..R {
+                acc[r][q][half] = _mm256_fmadd_ps(x[r], w, acc[r][q][half]);
             }
         }
     }

@@ -594,6 +594,53 @@ mod tests {
         assert!(err < 1e-12, "{err}");
     }
 
+    /// The promise of reproducibility: every kernel computes every element by the same IEEE-754
+    /// operations, so they agree bit for bit. Odd edges in every dimension, both forms, both
+    /// orientations of the dot form (`m < n` is computed transposed by some kernels), β = 0 and 1.
+    #[test]
+    fn every_kernel_gives_the_same_bits() {
+        set_threads(1);
+        const SIZES: [usize; 9] = [1, 7, 15, 16, 17, 33, 100, 784, 1024];
+        let kernels = Kernel::supported();
+        let mut checked = 0;
+        for m in SIZES {
+            for k in SIZES {
+                for n in SIZES {
+                    if m * k * n > 1 << 21 && !(m == 1 || n == 1) {
+                        continue; // the long edges are covered with a thin other side
+                    }
+                    for form in [Form::Dots, Form::Rows] {
+                        let (a, b) = operands(form, (m, k, n));
+                        for (alpha, beta) in [(1.0, 0.0), (-0.3, 1.0)] {
+                            let start = pseudo_random(m, n, 3, false);
+                            let results: Vec<Array2<f32>> = kernels
+                                .iter()
+                                .map(|&kernel| {
+                                    let mut c = start.clone();
+                                    run(kernel, form, alpha, a.view(), b.view(), beta, c.view_mut());
+                                    c
+                                })
+                                .collect();
+                            for (kernel, c) in kernels.iter().zip(&results).skip(1) {
+                                let same = c
+                                    .iter()
+                                    .zip(&results[0])
+                                    .all(|(x, y)| x.to_bits() == y.to_bits());
+                                assert!(
+                                    same,
+                                    "{kernel} differs from {} in {form:?} {m}×{k}×{n} β={beta}",
+                                    kernels[0]
+                                );
+                            }
+                            checked += 1;
+                        }
+                    }
+                }
+            }
+        }
+        assert!(checked > 500, "{checked} products compared");
+    }
+
     #[test]
     fn each_form_takes_only_its_layouts() {
         let row_major = pseudo_random(8, 8, 1, false);

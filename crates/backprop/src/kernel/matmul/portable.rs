@@ -1,39 +1,85 @@
 //! The two forms of product in plain Rust, for any [`Float`]: what `f64`, CPUs without AVX2 and
-//! `BACKPROP_KERNEL=portable` run. The compiler vectorises the 8 partial sums of [`dots`] and the
-//! row updates of [`rows`] for whatever the target offers; no `unsafe`.
+//! `BACKPROP_KERNEL=portable` run. No `unsafe`.
 //!
-//! Each element is computed by one fixed sequence (see [`super`] for the two forms), with a
-//! separate multiply and add (a fused multiply-add is a slow library call on CPUs without it).
+//! For `f32` each element is computed by exactly the operations of the AVX-512 kernel (see
+//! [`super`] for the two forms), so every kernel gives the same bits: a dot is 16 partial sums,
+//! element `p` to sum `p % 16` by a fused multiply-add ([`Float::madd`]), the sums added in the
+//! tree of [`lane_tree`]; the row form takes one fused multiply-add per term, in order. Where
+//! the CPU has FMA, the same code is compiled with it enabled ([`dots`], [`rows`]); elsewhere
+//! `mul_add` is the C library's exact `fmaf`, slower but the same bits. `f64` runs the same
+//! sequence with a separate multiply and add.
 
 use super::scaled_old;
 use crate::kernel::float::Float;
 use ndarray::{ArrayView2, ArrayViewMut2};
 
-/// Partial sums of [`dot`]: element `p` of the vectors goes to sum `p % LANES`.
-const LANES: usize = 8;
+/// Partial sums of [`dot`]: element `p` of the vectors goes to sum `p % LANES`, as to the lanes
+/// of one AVX-512 register (and of two AVX2 registers).
+pub(super) const LANES: usize = 16;
 
-/// `x · y` as [`LANES`] partial sums over whole chunks, added in a fixed tree, then the tail.
+/// The sum of the 16 partial sums, in the AVX-512 kernel's order: the upper 8 onto the lower 8,
+/// the upper 4 of those onto the lower 4, then `(u₀ + u₂) + (u₁ + u₃)`.
+#[inline(always)]
+pub(super) fn lane_tree<F: Float>(v: &[F; LANES]) -> F {
+    let t: [F; 8] = std::array::from_fn(|i| v[i] + v[i + 8]);
+    let u: [F; 4] = std::array::from_fn(|i| t[i] + t[i + 4]);
+    (u[0] + u[2]) + (u[1] + u[3])
+}
+
+/// `x · y` as [`LANES`] partial sums (the last `len % 16` terms go to their lanes too, as the
+/// vector kernels' masked last step does: the other lanes add `0 · 0`, which changes nothing,
+/// since a partial sum is never `−0`), added by [`lane_tree`].
+#[inline(always)]
 fn dot<F: Float>(x: &[F], y: &[F]) -> F {
-    let whole = x.len() - x.len() % LANES;
     let mut acc = [F::zero(); LANES];
-    for (xs, ys) in x[..whole]
-        .chunks_exact(LANES)
-        .zip(y[..whole].chunks_exact(LANES))
-    {
+    let mut xs = x.chunks_exact(LANES);
+    let mut ys = y.chunks_exact(LANES);
+    for (xc, yc) in (&mut xs).zip(&mut ys) {
         for l in 0..LANES {
-            acc[l] += xs[l] * ys[l];
+            acc[l] = xc[l].madd(yc[l], acc[l]);
         }
     }
-    let mut s = ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]));
-    for (&xp, &yp) in x[whole..].iter().zip(&y[whole..]) {
-        s += xp * yp;
+    for (l, (&xp, &yp)) in xs.remainder().iter().zip(ys.remainder()).enumerate() {
+        acc[l] = xp.madd(yp, acc[l]);
     }
-    s
+    lane_tree(&acc)
 }
 
 /// The dot form, `c_ij ← β c_ij + α (a_i · b_j)`: rows of `a` and columns of `b` contiguous
 /// ([`super::dots_fit`]).
 pub(super) fn dots<F: Float>(
+    alpha: F,
+    a: ArrayView2<'_, F>,
+    b: ArrayView2<'_, F>,
+    beta: F,
+    c: ArrayViewMut2<'_, F>,
+) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("fma") {
+        // SAFETY: the CPU has FMA, the only feature the function enables.
+        return unsafe { dots_fma(alpha, a, b, beta, c) };
+    }
+    dots_any(alpha, a, b, beta, c)
+}
+
+/// [`dots_any`] compiled with FMA: `mul_add` becomes one instruction, the same result.
+///
+/// # Safety
+/// The CPU must have FMA.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "fma")]
+unsafe fn dots_fma<F: Float>(
+    alpha: F,
+    a: ArrayView2<'_, F>,
+    b: ArrayView2<'_, F>,
+    beta: F,
+    c: ArrayViewMut2<'_, F>,
+) {
+    dots_any(alpha, a, b, beta, c)
+}
+
+#[inline(always)]
+fn dots_any<F: Float>(
     alpha: F,
     a: ArrayView2<'_, F>,
     b: ArrayView2<'_, F>,
@@ -51,9 +97,41 @@ pub(super) fn dots<F: Float>(
     }
 }
 
-/// The row form, `c_i ← β c_i + Σ_p (α a_ip) b_p` with `p` in order: rows of `b` and `c`
-/// contiguous ([`super::rows_fit`]).
+/// The row form, `c_i ← β c_i + Σ_p (α a_ip) b_p` with `p` in order, one fused multiply-add a
+/// term: rows of `b` and `c` contiguous ([`super::rows_fit`]).
 pub(super) fn rows<F: Float>(
+    alpha: F,
+    a: ArrayView2<'_, F>,
+    b: ArrayView2<'_, F>,
+    beta: F,
+    c: ArrayViewMut2<'_, F>,
+) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("fma") {
+        // SAFETY: the CPU has FMA, the only feature the function enables.
+        return unsafe { rows_fma(alpha, a, b, beta, c) };
+    }
+    rows_any(alpha, a, b, beta, c)
+}
+
+/// [`rows_any`] compiled with FMA.
+///
+/// # Safety
+/// The CPU must have FMA.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "fma")]
+unsafe fn rows_fma<F: Float>(
+    alpha: F,
+    a: ArrayView2<'_, F>,
+    b: ArrayView2<'_, F>,
+    beta: F,
+    c: ArrayViewMut2<'_, F>,
+) {
+    rows_any(alpha, a, b, beta, c)
+}
+
+#[inline(always)]
+fn rows_any<F: Float>(
     alpha: F,
     a: ArrayView2<'_, F>,
     b: ArrayView2<'_, F>,
@@ -67,7 +145,7 @@ pub(super) fn rows<F: Float>(
             let coef = alpha * a_ip;
             let b_p = b_p.to_slice().expect("rows of b are contiguous");
             for (x, &y) in c_i.iter_mut().zip(b_p) {
-                *x += coef * y;
+                *x = coef.madd(y, *x);
             }
         }
     }

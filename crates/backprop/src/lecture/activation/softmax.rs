@@ -4,6 +4,7 @@
 //! `δ_k = Σ_i ∂C/∂a_i · ∂a_i/∂z_k = a_k (∂C/∂a_k − Σ_i ∂C/∂a_i · a_i)`.
 
 use crate::kernel::float::Float;
+use crate::kernel::math;
 use ndarray::{ArrayView1, ArrayViewMut1, Zip};
 
 /// `a = softmax(z)`.
@@ -17,7 +18,7 @@ pub fn softmax_in_place<F: Float>(mut z: ArrayViewMut1<'_, F>) {
     let max = z.fold(F::neg_infinity(), |m, &v| m.max(v));
     let mut sum = F::zero();
     z.mapv_inplace(|v| {
-        let e = (v - max).exp();
+        let e = math::exp(v - max);
         sum += e;
         e
     });

@@ -2,16 +2,17 @@
 
 use super::ElementwiseActivation;
 use crate::kernel::float::Float;
+use crate::kernel::math;
 
 /// `σ(z) = tanh z`, with `σ'(z) = 1 − tanh² z`.
 pub struct Tanh;
 
 impl ElementwiseActivation for Tanh {
     fn sigma<F: Float>(z: F) -> F {
-        z.tanh()
+        math::tanh(z)
     }
     fn sigma_prime<F: Float>(z: F) -> F {
-        let t = z.tanh();
+        let t = math::tanh(z);
         F::one() - t * t
     }
     fn sigma_prime_of_a<F: Float>(a: F) -> F {

@@ -2,6 +2,7 @@
 
 use super::ElementwiseCost;
 use crate::kernel::float::Float;
+use crate::kernel::math;
 use crate::lecture::activation::Activation;
 
 /// `C = −Σ_i [y_i ln a_i + (1 − y_i) ln(1 − a_i)]`, so `∂C/∂a_i = (a_i − y_i) / (a_i (1 − a_i))`.
@@ -12,9 +13,9 @@ pub struct CrossEntropy;
 impl ElementwiseCost for CrossEntropy {
     fn c<F: Float>(a: F, y: F) -> F {
         // 0 · ln 0 is taken as 0, as in the limit.
-        let on = if y > F::zero() { y * a.ln() } else { F::zero() };
+        let on = if y > F::zero() { y * math::ln(a) } else { F::zero() };
         let off = if y < F::one() {
-            (F::one() - y) * (F::one() - a).ln()
+            (F::one() - y) * math::ln(F::one() - a)
         } else {
             F::zero()
         };
