@@ -59,7 +59,17 @@ mod tests {
     /// NaN, ±∞ and ±0 come out as the reference says.
     fn worst(f: fn(f32) -> f32, reference: fn(f64) -> f64) -> u32 {
         let mut worst = 0;
-        let edges = [0.0, -0.0, f32::MIN_POSITIVE, 1e-45, -1e-45, 88.7, -103.9, 1.0, -1.0];
+        let edges = [
+            0.0,
+            -0.0,
+            f32::MIN_POSITIVE,
+            1e-45,
+            -1e-45,
+            88.7,
+            -103.9,
+            1.0,
+            -1.0,
+        ];
         let sweep = (0..=u32::MAX).step_by(61).map(f32::from_bits);
         for x in sweep.chain(edges) {
             let want = reference(f64::from(x)) as f32;

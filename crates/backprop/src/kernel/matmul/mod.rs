@@ -617,7 +617,15 @@ mod tests {
                                 .iter()
                                 .map(|&kernel| {
                                     let mut c = start.clone();
-                                    run(kernel, form, alpha, a.view(), b.view(), beta, c.view_mut());
+                                    run(
+                                        kernel,
+                                        form,
+                                        alpha,
+                                        a.view(),
+                                        b.view(),
+                                        beta,
+                                        c.view_mut(),
+                                    );
                                     c
                                 })
                                 .collect();
