@@ -5,7 +5,7 @@ use crate::training::{self, PyObserver};
 use backprop::io::model_file;
 use backprop::{
     gradient_check, Activation, Architecture, Cost, Dataset, Float, GradCheckOptions, Init,
-    Network as Net, Outcome, TrainSettings, Trainer as LibTrainer, Workspace,
+    Network as Net, Outcome, TrainSettings, Trainer as LibTrainer,
 };
 use ndarray::{Array1, Array2};
 use numpy::{Element, PyArrayMethods};
@@ -281,54 +281,6 @@ fn replaced<F: Float>(
     Net::from_parameters(net.architecture().clone(), w, b).map_err(convert::error)
 }
 
-/// `a^(L)` for each row of `x` by the matrix path, 256 rows at a time.
-fn feedforward_rows<F: Float>(net: &Net<F>, x: ndarray::ArrayView2<'_, F>) -> Array2<F> {
-    let rows = x.nrows();
-    let mut out = Array2::zeros((rows, net.output_size()));
-    let chunk = 256.min(rows).max(1);
-    let mut ws = Workspace::new(net, chunk);
-    backprop::parallel(|| {
-        for start in (0..rows).step_by(chunk) {
-            let end = (start + chunk).min(rows);
-            ws.set_batch_size(end - start);
-            ws.inputs_mut()
-                .assign(&x.slice(ndarray::s![start..end, ..]));
-            net.forward_batch(&mut ws);
-            out.slice_mut(ndarray::s![start..end, ..])
-                .assign(&ws.output());
-        }
-    });
-    out
-}
-
-/// Refuses outputs `a^(L)` (rows of `out`, for the inputs `x`) that are not finite, with
-/// [`backprop::Error::NotFinite`] naming the first such row (when `batch` is set) and the layer
-/// where its activations stopped being finite: the argmax of a NaN row would be a class the
-/// network never chose.
-fn check_outputs<F: Float>(
-    net: &Net<F>,
-    x: ndarray::ArrayView2<'_, F>,
-    out: ndarray::ArrayView2<'_, F>,
-    batch: bool,
-) -> backprop::Result<()> {
-    let Some(i) = out
-        .rows()
-        .into_iter()
-        .position(|a| !a.iter().all(|v| v.is_finite()))
-    else {
-        return Ok(());
-    };
-    // The per-example path finds the layer (the matrix path keeps only a^(L) at hand).
-    let layer = match net.feedforward(x.row(i)) {
-        Err(backprop::Error::NotFinite { layer, .. }) => layer,
-        _ => net.num_layers(),
-    };
-    Err(backprop::Error::NotFinite {
-        layer,
-        example: batch.then_some(i),
-    })
-}
-
 /// A label (an integer) or a target vector `y` of length `n_L` in `F`.
 fn target<F: Float + Element>(y: &Bound<'_, PyAny>, n_out: usize) -> PyResult<Array1<F>> {
     let ndim: usize = y
@@ -527,8 +479,14 @@ impl Network {
             convert::check_finite(&values, "x", n_in)?;
             let rows = if shape.len() == 1 { 1 } else { shape[0] };
             let x = Array2::from_shape_vec((rows, n_in), values).map_err(|e| value_error(e.to_string()))?;
-            let out = py.detach(|| feedforward_rows(net, x.view()));
-            check_outputs(net, x.view(), out.view(), shape.len() == 2).map_err(convert::error)?;
+            let out = py.detach(|| net.feedforward_batch(x.view())).map_err(|e| match e {
+                // One input: no example number to name.
+                backprop::Error::NotFinite { layer, .. } if shape.len() == 1 => {
+                    backprop::Error::NotFinite { layer, example: None }
+                }
+                e => e,
+            });
+            let out = out.map_err(convert::error)?;
             if shape.len() == 1 {
                 Ok(array1(py, out.row(0).to_owned()).into_any())
             } else {

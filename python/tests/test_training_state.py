@@ -210,3 +210,9 @@ def test_non_finite_outputs_raise_instead_of_predicting():
     for call in (lambda: n.feedforward(X), lambda: n.feedforward(X[0]), lambda: n.evaluate(X, Y)):
         with pytest.raises((ValueError, FloatingPointError), match="layer"):
             call()
+    # Found by attacking it: a ReLU output turns the NaN of an overflowed layer below into 0.
+    r = backprop.Network([4, 5, 3], activation="relu", output_activation="relu")
+    r.weights = [np.full(r.weights[0].shape, 3e38, dtype=np.float32), r.weights[1]]
+    for call in (lambda: r.feedforward(X), lambda: r.feedforward(X[0]), lambda: r.evaluate(X, Y)):
+        with pytest.raises((ValueError, FloatingPointError), match=r"a\^\(2\)"):
+            call()

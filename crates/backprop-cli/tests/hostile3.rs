@@ -75,6 +75,21 @@ fn an_output_that_is_not_finite_is_an_error_not_a_class() {
         1,
         "are not finite (NaN or infinite) for example 0",
     );
+    // Found by attacking it: a ReLU output layer turns the NaN of an overflowed hidden layer
+    // into 0, which looked finite to a check of a^(L) alone.
+    let mut net: Network = Network::builder(&[784, 30, 10])
+        .hidden(Activation::Relu)
+        .output(Activation::Relu)
+        .build()
+        .unwrap();
+    net.weights_mut(2).fill(3e38);
+    let hidden = dir.path().join("hidden.st");
+    backprop::io::model_file::save(&net, &hidden, &Default::default()).unwrap();
+    let h = s(&hidden);
+    let refused = "the activations a^(2) are not finite";
+    fails(&["evaluate", "--model", h], 1, refused);
+    fails(&["evaluate", "--model", h, "--json"], 1, refused);
+    fails(&["predict", "--model", h, "--index", "3"], 1, refused);
 }
 
 /// Every byte offset of the tensor data of a small model file.
@@ -215,6 +230,27 @@ fn a_fifo_as_an_input_is_refused_instead_of_waiting() {
         &["evaluate", "--model", s(&model), "--data", s(&csv)],
         2,
         "not a regular file",
+    );
+    // One file of an IDX directory that is a FIFO is named as such, not reported missing.
+    let idx = dir.path().join("idx");
+    std::fs::create_dir(&idx).unwrap();
+    for name in [
+        "t10k-images-idx3-ubyte",
+        "train-labels-idx1-ubyte",
+        "t10k-labels-idx1-ubyte",
+    ] {
+        std::fs::write(idx.join(name), b"").unwrap();
+    }
+    let fifo = idx.join("train-images-idx3-ubyte");
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    fails(
+        &["evaluate", "--model", s(&model), "--data", s(&idx)],
+        2,
+        "train-images-idx3-ubyte: not a regular file",
     );
 }
 

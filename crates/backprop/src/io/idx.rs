@@ -196,14 +196,28 @@ pub const STANDARD_FILES: [&str; 4] = [
 
 /// Whether `dir` holds the four [`STANDARD_FILES`] (raw or gzipped).
 pub fn is_standard_dir(dir: &Path) -> bool {
-    STANDARD_FILES.iter().all(|f| find_in(dir, f).is_ok())
+    STANDARD_FILES
+        .iter()
+        .all(|f| dir.join(format!("{f}.gz")).exists() || dir.join(f).exists())
 }
 
+/// The path of `name.gz` or `name` in `dir`; one that exists but is not a regular file (a FIFO,
+/// a directory) is named as such rather than reported missing.
 fn find_in(dir: &Path, name: &str) -> Result<std::path::PathBuf> {
-    [dir.join(format!("{name}.gz")), dir.join(name)]
-        .into_iter()
-        .find(|p| p.is_file())
-        .ok_or_else(|| Error::data(dir, format!("no {name}.gz or {name} in this directory")))
+    let candidates = [dir.join(format!("{name}.gz")), dir.join(name)];
+    if let Some(p) = candidates.iter().find(|p| p.is_file()) {
+        return Ok(p.clone());
+    }
+    match candidates.iter().find(|p| p.exists()) {
+        Some(p) => Err(Error::data(
+            p,
+            "not a regular file (a named pipe, socket or directory cannot be a data set file)",
+        )),
+        None => Err(Error::data(
+            dir,
+            format!("no {name}.gz or {name} in this directory"),
+        )),
+    }
 }
 
 /// The training and test sets of a directory of the four [`STANDARD_FILES`] (MNIST,

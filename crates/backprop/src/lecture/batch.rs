@@ -151,7 +151,7 @@ impl<F: Float> Workspace<F> {
     }
 
     /// `A^(l)` of the current mini-batch, `(m, n_l)`, for `l` in `1..=L`.
-    fn a_rows(&self, l: usize) -> ArrayView2<'_, F> {
+    pub(crate) fn a_rows(&self, l: usize) -> ArrayView2<'_, F> {
         let a = if l == 1 { &self.x } else { &self.a[l] };
         a.slice(s![..self.m, ..])
     }

@@ -96,13 +96,16 @@ impl State {
                 .into_iter()
                 .flatten()
                 .all(|e| e.correct <= e.total && e.cost.is_finite());
-            if r.epoch <= previous
-                || !counts_ok
-                || !r.train_cost.is_finite()
-                || !seconds_ok(r.train_seconds)
-            {
+            if r.epoch <= previous {
                 return bad(format!(
-                    "the report after epoch {previous} is not a report of a later epoch"
+                    "the report after epoch {previous} is of epoch {}, not a later one",
+                    r.epoch
+                ));
+            }
+            if !counts_ok || !r.train_cost.is_finite() || !seconds_ok(r.train_seconds) {
+                return bad(format!(
+                    "the report of epoch {} has impossible numbers (more correct than examples, or a cost or time that is not finite)",
+                    r.epoch
                 ));
             }
             previous = r.epoch;
@@ -127,7 +130,7 @@ impl State {
             epochs_without_improvement: trainer.epochs_without_improvement,
             best_epoch: trainer.best.as_ref().map(|b| b.epoch),
             best_accuracy: trainer.best.as_ref().map(|b| b.accuracy),
-            reports: thinned(&trainer.reports),
+            reports: thinned(&trainer.reports, trainer.best.as_ref().map(|b| b.epoch)),
             data_fingerprint: trainer.data_fingerprint.map(|f| format!("{f:016x}")),
         }
     }
@@ -138,9 +141,10 @@ impl State {
 pub const MAX_REPORTS: usize = 1000;
 
 /// At most [`MAX_REPORTS`] of `reports`, evenly spread: every `k`-th, the best on the test
-/// split (what a resumed run reports as the best epoch) and the last. The network, optimizer
-/// and schedule state do not depend on them: resuming stays exact.
-fn thinned(reports: &[EpochReport]) -> Vec<EpochReport> {
+/// split (what a resumed run reports as the best epoch), the best on validation (`best_epoch`,
+/// the network early stopping keeps) and the last. The network, optimizer and schedule state do
+/// not depend on them: resuming stays exact.
+fn thinned(reports: &[EpochReport], best_epoch: Option<usize>) -> Vec<EpochReport> {
     if reports.len() <= MAX_REPORTS {
         return reports.to_vec();
     }
@@ -150,12 +154,12 @@ fn thinned(reports: &[EpochReport]) -> Vec<EpochReport> {
         .enumerate()
         .max_by(|(_, a), (_, b)| accuracy(a).total_cmp(&accuracy(b)))
         .map_or(0, |(i, _)| i);
-    let k = reports.len().div_ceil(MAX_REPORTS - 2);
+    let k = reports.len().div_ceil(MAX_REPORTS - 3);
     let last = reports.len() - 1;
     reports
         .iter()
         .enumerate()
-        .filter(|&(i, _)| (last - i).is_multiple_of(k) || i == best)
+        .filter(|&(i, r)| (last - i).is_multiple_of(k) || i == best || Some(r.epoch) == best_epoch)
         .map(|(_, r)| r.clone())
         .collect()
 }
@@ -239,7 +243,9 @@ fn from_bytes(
         None => None,
         Some(hex) => Some(
             u64::from_str_radix(hex, 16)
-                .map_err(|_| format!("state: data_fingerprint `{hex}` is not 16 hex digits"))?,
+                .ok()
+                .filter(|_| hex.len() == 16)
+                .ok_or_else(|| format!("state: data_fingerprint `{hex}` is not 16 hex digits"))?,
         ),
     };
     if let (Some(epoch), Some(accuracy)) = (state.best_epoch, state.best_accuracy) {
@@ -274,4 +280,48 @@ fn from_json<T: DeserializeOwned>(
         .get(key)
         .ok_or_else(|| format!("metadata has no `{key}`"))?;
     serde_json::from_str(text).map_err(|e| format!("`{key}`: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::train::evaluate::Evaluation;
+
+    fn report(epoch: usize, test_correct: usize, validation_correct: usize) -> EpochReport {
+        let evaluation = |correct| Evaluation {
+            cost: 0.5,
+            correct,
+            total: 100,
+            confusion: ndarray::Array2::zeros((1, 1)),
+        };
+        EpochReport {
+            epoch,
+            train_cost: 0.5,
+            train_seconds: 0.01,
+            eta: 1.0,
+            validation: Some(evaluation(validation_correct)),
+            test: Some(evaluation(test_correct)),
+        }
+    }
+
+    #[test]
+    fn thinning_keeps_the_last_the_best_on_test_and_the_best_on_validation() {
+        let reports: Vec<EpochReport> = (1..=2500)
+            .map(|e| {
+                report(
+                    e,
+                    if e == 7 { 99 } else { 50 },
+                    if e == 44 { 99 } else { 50 },
+                )
+            })
+            .collect();
+        let kept = thinned(&reports, Some(44));
+        assert!(kept.len() <= MAX_REPORTS, "{}", kept.len());
+        let epochs: Vec<usize> = kept.iter().map(|r| r.epoch).collect();
+        for must in [7, 44, 2500] {
+            assert!(epochs.contains(&must), "epoch {must} dropped");
+        }
+        assert!(epochs.windows(2).all(|w| w[0] < w[1]), "in order");
+        assert_eq!(thinned(&reports[..MAX_REPORTS], None).len(), MAX_REPORTS);
+    }
 }

@@ -5,7 +5,7 @@ use crate::io::dataset::Dataset;
 use crate::kernel::float::Float;
 use crate::lecture::batch::Workspace;
 use crate::lecture::network::Network;
-use ndarray::{Array2, ArrayView1};
+use ndarray::{s, Array2, ArrayView1, ArrayView2};
 
 /// How a network does on a data set. In JSON (checkpoints) the confusion matrix is left out.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -63,7 +63,7 @@ impl<F: Float> Network<F> {
             data.inputs_into(chunk, ws.inputs_mut());
             data.targets_into(chunk, ws.targets_mut());
             self.forward_batch(&mut ws);
-            self.check_outputs(data, chunk, &ws)?;
+            self.check_activations(&ws, chunk[0])?;
             cost += self.cost().value(ws.output(), ws.targets()).as_f64();
             for (&i, a) in chunk.iter().zip(ws.output().rows()) {
                 confusion[[data.labels()[i], argmax(a)]] += 1;
@@ -78,24 +78,48 @@ impl<F: Float> Network<F> {
         })
     }
 
-    /// Refuses the first row of `a^(L)` in `ws` (the examples `chunk` of `data`) that is not
-    /// finite, naming the layer where its activations stopped being finite.
-    fn check_outputs(&self, data: &Dataset, chunk: &[usize], ws: &Workspace<F>) -> Result<()> {
-        let Some((&i, _)) = chunk
-            .iter()
-            .zip(ws.output().rows())
-            .find(|(_, a)| !a.iter().all(|v| v.is_finite()))
-        else {
-            return Ok(());
-        };
-        // The per-example path finds the layer (the matrix path keeps only a^(L) at hand).
-        let layer = match self.feedforward(data.input::<F>(i).view()) {
-            Err(Error::NotFinite { layer, .. }) => layer,
-            _ => self.num_layers(),
-        };
-        Err(Error::NotFinite {
-            layer,
-            example: Some(i),
+    /// Step 2 for every row of `x` `(N, n_1)`: the outputs `(N, n_L)`, by the matrix path in
+    /// chunks of rows. Refuses as [`Network::evaluate`] does when an activation is not finite.
+    pub fn feedforward_batch(&self, x: ArrayView2<'_, F>) -> Result<Array2<F>> {
+        self.check_input(x.ncols())?;
+        let rows = x.nrows();
+        let mut out = Array2::zeros((rows, self.output_size()));
+        let chunk = CHUNK.min(rows).max(1);
+        let mut ws = Workspace::new(self, chunk);
+        crate::kernel::threads::parallel(|| {
+            for start in (0..rows).step_by(chunk) {
+                let end = (start + chunk).min(rows);
+                ws.set_batch_size(end - start);
+                ws.inputs_mut().assign(&x.slice(s![start..end, ..]));
+                self.forward_batch(&mut ws);
+                self.check_activations(&ws, start)?;
+                out.slice_mut(s![start..end, ..]).assign(&ws.output());
+            }
+            Ok(out)
         })
+    }
+
+    /// Refuses the first example of the mini-batch in `ws` (numbered from `first` in its data
+    /// set) whose activations `a^(l)` are not all finite, naming the first such layer. Every
+    /// layer is looked at, not only `a^(L)`: a ReLU output turns the NaN of an overflowed layer
+    /// below into 0, and so would hide it.
+    pub fn check_activations(&self, ws: &Workspace<F>, first: usize) -> Result<()> {
+        let layers = 2..=self.num_layers();
+        let finite = |a: ArrayView2<'_, F>| a.iter().all(|v| v.is_finite());
+        if layers.clone().all(|l| finite(ws.a_rows(l))) {
+            return Ok(()); // the usual case: one pass over each layer
+        }
+        for i in 0..ws.batch_size() {
+            if let Some(layer) = layers
+                .clone()
+                .find(|&l| !ws.a_rows(l).row(i).iter().all(|v| v.is_finite()))
+            {
+                return Err(Error::NotFinite {
+                    layer,
+                    example: Some(first + i),
+                });
+            }
+        }
+        Ok(())
     }
 }

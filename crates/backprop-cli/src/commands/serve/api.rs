@@ -514,8 +514,11 @@ fn traced(app: &App, body: &Pixels) -> ApiResult<Traced> {
         (session.network.clone(), description)
     };
     let x = input(&net, &body.pixels)?;
+    // The network the page trains and predicts with is f32: refused as /api/predict refuses it
+    // when its activations overflow there (f64, where the trace is computed, would not).
+    net.feedforward(x.mapv(|v| v as f32).view())?;
     let net = net.cast::<f64>();
-    // Refuses activations that are not finite (`Error::NotFinite`), and gives the default y.
+    // Refuses activations that are not finite in f64 too (`Error::NotFinite`), and gives y.
     let output = net.feedforward(x.view())?;
     let label = body.label.unwrap_or_else(|| argmax(output.view()));
     Ok(Traced::new(

@@ -83,7 +83,7 @@ pub async fn serve(
 async fn refuse(mut stream: TcpStream) {
     use tokio::io::AsyncWriteExt;
     let answer = format!(
-        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{TOO_MANY}\n",
+        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\ncontent-length: {}\r\nx-frame-options: DENY\r\ncontent-security-policy: frame-ancestors 'none'\r\nx-content-type-options: nosniff\r\nconnection: close\r\n\r\n{TOO_MANY}\n",
         TOO_MANY.len() + 1
     );
     let _ = tokio::time::timeout(Duration::from_secs(1), async {
