@@ -64,8 +64,9 @@ impl Float for f32 {
     fn madd(self, b: Self, c: Self) -> Self {
         self.mul_add(b, c)
     }
+    #[inline(always)]
     fn exp_fixed(self) -> Self {
-        libm::expf(self)
+        crate::kernel::math::exp_f32(self)
     }
     fn ln_fixed(self) -> Self {
         libm::logf(self)

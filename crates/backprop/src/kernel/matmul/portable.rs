@@ -5,7 +5,7 @@
 //! [`super`] for the two forms), so every kernel gives the same bits: a dot is 16 partial sums,
 //! element `p` to sum `p % 16` by a fused multiply-add ([`Float::madd`]), the sums added in the
 //! tree of [`lane_tree`]; the row form takes one fused multiply-add per term, in order. Where
-//! the CPU has FMA, the same code is compiled with it enabled ([`dots`], [`rows`]); elsewhere
+//! the CPU has FMA, the same code is compiled with it enabled ([`with_fma`]); elsewhere
 //! `mul_add` is the C library's exact `fmaf`, slower but the same bits. `f64` runs the same
 //! sequence with a separate multiply and add.
 
@@ -45,6 +45,24 @@ fn dot<F: Float>(x: &[F], y: &[F]) -> F {
     lane_tree(&acc)
 }
 
+/// Runs `work` compiled with FMA where the CPU has it, so that `mul_add` is one instruction
+/// rather than a call of the C library's exact `fmaf`: the same result, faster.
+#[inline(always)]
+fn with_fma<R>(work: impl FnOnce() -> R) -> R {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("fma") {
+        /// # Safety
+        /// The CPU must have FMA.
+        #[target_feature(enable = "fma")]
+        unsafe fn fma<R>(work: impl FnOnce() -> R) -> R {
+            work()
+        }
+        // SAFETY: the CPU has FMA, the only feature `fma` enables.
+        return unsafe { fma(work) };
+    }
+    work()
+}
+
 /// The dot form, `c_ij ← β c_ij + α (a_i · b_j)`: rows of `a` and columns of `b` contiguous
 /// ([`super::dots_fit`]).
 pub(super) fn dots<F: Float>(
@@ -52,49 +70,22 @@ pub(super) fn dots<F: Float>(
     a: ArrayView2<'_, F>,
     b: ArrayView2<'_, F>,
     beta: F,
-    c: ArrayViewMut2<'_, F>,
-) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("fma") {
-        // SAFETY: the CPU has FMA, the only feature the function enables.
-        return unsafe { dots_fma(alpha, a, b, beta, c) };
-    }
-    dots_any(alpha, a, b, beta, c)
-}
-
-/// [`dots_any`] compiled with FMA: `mul_add` becomes one instruction, the same result.
-///
-/// # Safety
-/// The CPU must have FMA.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "fma")]
-unsafe fn dots_fma<F: Float>(
-    alpha: F,
-    a: ArrayView2<'_, F>,
-    b: ArrayView2<'_, F>,
-    beta: F,
-    c: ArrayViewMut2<'_, F>,
-) {
-    dots_any(alpha, a, b, beta, c)
-}
-
-#[inline(always)]
-fn dots_any<F: Float>(
-    alpha: F,
-    a: ArrayView2<'_, F>,
-    b: ArrayView2<'_, F>,
-    beta: F,
     mut c: ArrayViewMut2<'_, F>,
 ) {
-    let b = b.t();
-    for (i, a_i) in a.rows().into_iter().enumerate() {
-        let a_i = a_i.to_slice().expect("rows of a are contiguous");
-        for (j, b_j) in b.rows().into_iter().enumerate() {
-            let b_j = b_j.to_slice().expect("columns of b are contiguous");
-            let c_ij = &mut c[[i, j]];
-            *c_ij = scaled_old(beta, *c_ij) + alpha * dot(a_i, b_j);
-        }
-    }
+    with_fma(
+        #[inline(always)]
+        || {
+            let b = b.t();
+            for (i, a_i) in a.rows().into_iter().enumerate() {
+                let a_i = a_i.to_slice().expect("rows of a are contiguous");
+                for (j, b_j) in b.rows().into_iter().enumerate() {
+                    let b_j = b_j.to_slice().expect("columns of b are contiguous");
+                    let c_ij = &mut c[[i, j]];
+                    *c_ij = scaled_old(beta, *c_ij) + alpha * dot(a_i, b_j);
+                }
+            }
+        },
+    )
 }
 
 /// The row form, `c_i ← β c_i + Σ_p (α a_ip) b_p` with `p` in order, one fused multiply-add a
@@ -104,49 +95,22 @@ pub(super) fn rows<F: Float>(
     a: ArrayView2<'_, F>,
     b: ArrayView2<'_, F>,
     beta: F,
-    c: ArrayViewMut2<'_, F>,
-) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("fma") {
-        // SAFETY: the CPU has FMA, the only feature the function enables.
-        return unsafe { rows_fma(alpha, a, b, beta, c) };
-    }
-    rows_any(alpha, a, b, beta, c)
-}
-
-/// [`rows_any`] compiled with FMA.
-///
-/// # Safety
-/// The CPU must have FMA.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "fma")]
-unsafe fn rows_fma<F: Float>(
-    alpha: F,
-    a: ArrayView2<'_, F>,
-    b: ArrayView2<'_, F>,
-    beta: F,
-    c: ArrayViewMut2<'_, F>,
-) {
-    rows_any(alpha, a, b, beta, c)
-}
-
-#[inline(always)]
-fn rows_any<F: Float>(
-    alpha: F,
-    a: ArrayView2<'_, F>,
-    b: ArrayView2<'_, F>,
-    beta: F,
     mut c: ArrayViewMut2<'_, F>,
 ) {
-    for (a_i, c_i) in a.rows().into_iter().zip(c.rows_mut()) {
-        let c_i = c_i.into_slice().expect("rows of c are contiguous");
-        c_i.iter_mut().for_each(|x| *x = scaled_old(beta, *x));
-        for (&a_ip, b_p) in a_i.iter().zip(b.rows()) {
-            let coef = alpha * a_ip;
-            let b_p = b_p.to_slice().expect("rows of b are contiguous");
-            for (x, &y) in c_i.iter_mut().zip(b_p) {
-                *x = coef.madd(y, *x);
+    with_fma(
+        #[inline(always)]
+        || {
+            for (a_i, c_i) in a.rows().into_iter().zip(c.rows_mut()) {
+                let c_i = c_i.into_slice().expect("rows of c are contiguous");
+                c_i.iter_mut().for_each(|x| *x = scaled_old(beta, *x));
+                for (&a_ip, b_p) in a_i.iter().zip(b.rows()) {
+                    let coef = alpha * a_ip;
+                    let b_p = b_p.to_slice().expect("rows of b are contiguous");
+                    for (x, &y) in c_i.iter_mut().zip(b_p) {
+                        *x = coef.madd(y, *x);
+                    }
+                }
             }
-        }
-    }
+        },
+    )
 }
