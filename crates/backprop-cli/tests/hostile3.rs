@@ -12,6 +12,22 @@ fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
+/// One epoch of a 784-10 network on the embedded digits, saved as `m.st` in `dir`.
+fn quick_model(dir: &Path) -> PathBuf {
+    let model = dir.join("m.st");
+    run(&[
+        "train",
+        "--quiet",
+        "--epochs",
+        "1",
+        "--layers",
+        "784,10",
+        "--save",
+        s(&model),
+    ]);
+    model
+}
+
 /// A ReLU network 784-10-10 whose weights are finite but so large that `z` overflows.
 fn huge_model(dir: &Path) -> PathBuf {
     let mut net: Network = Network::builder(&[784, 10, 10])
@@ -169,17 +185,7 @@ fn wide_png(dir: &Path, width: u32) -> PathBuf {
 #[test]
 fn an_image_that_declares_too_many_pixels_is_refused_before_decoding() {
     let dir = tempfile::tempdir().unwrap();
-    let model = dir.path().join("m.st");
-    run(&[
-        "train",
-        "--quiet",
-        "--epochs",
-        "1",
-        "--layers",
-        "784,10",
-        "--save",
-        s(&model),
-    ]);
+    let model = quick_model(dir.path());
     for width in [16_000_000, 16_385] {
         let png = wide_png(dir.path(), width);
         assert!(std::fs::metadata(&png).unwrap().len() < 100_000);
@@ -199,17 +205,7 @@ fn an_image_that_declares_too_many_pixels_is_refused_before_decoding() {
 #[test]
 fn a_fifo_as_an_input_is_refused_instead_of_waiting() {
     let dir = tempfile::tempdir().unwrap();
-    let model = dir.path().join("m.st");
-    run(&[
-        "train",
-        "--quiet",
-        "--epochs",
-        "1",
-        "--layers",
-        "784,10",
-        "--save",
-        s(&model),
-    ]);
+    let model = quick_model(dir.path());
     let (png, csv) = (dir.path().join("x.png"), dir.path().join("x.csv"));
     assert!(std::process::Command::new("mkfifo")
         .args([&png, &csv])
@@ -404,17 +400,7 @@ fn temporary_files_of_dead_processes_are_removed_by_the_next_write() {
         .path()
         .join(format!(".backprop-{}-0.tmp", std::process::id()));
     std::fs::write(&alive, "being written").unwrap();
-    let model = dir.path().join("m.st");
-    run(&[
-        "train",
-        "--quiet",
-        "--epochs",
-        "1",
-        "--layers",
-        "784,10",
-        "--save",
-        s(&model),
-    ]);
+    let model = quick_model(dir.path());
     assert!(!stale.exists(), "the dead process's file is removed");
     assert!(alive.exists(), "a running process's file is kept");
 }
