@@ -400,7 +400,7 @@ fn temporary_files_of_dead_processes_are_removed_by_the_next_write() {
         .path()
         .join(format!(".backprop-{}-0.tmp", std::process::id()));
     std::fs::write(&alive, "being written").unwrap();
-    let model = quick_model(dir.path());
+    quick_model(dir.path()); // a write into the directory
     assert!(!stale.exists(), "the dead process's file is removed");
     assert!(alive.exists(), "a running process's file is kept");
 }
