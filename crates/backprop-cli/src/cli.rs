@@ -79,9 +79,9 @@ pub struct TrainArgs {
     /// Mini-batch size m.
     #[arg(long, default_value_t = TrainSettings::DEFAULT_BATCH_SIZE as u64, value_parser = clap::value_parser!(u64).range(1..), allow_hyphen_values = true)]
     pub batch_size: u64,
-    /// Learning rate η (> 0).
-    #[arg(long, default_value_t = TrainSettings::DEFAULT_ETA, value_parser = parse_eta, allow_hyphen_values = true)]
-    pub eta: f64,
+    /// Learning rate η (> 0) [default: 3, the lecture's; 0.001 with --optimizer adam, Adam's usual].
+    #[arg(long, value_parser = parse_eta, allow_hyphen_values = true)]
+    pub eta: Option<f64>,
     /// Seed of the initial weights and of the shuffles.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{backprop, fails};
+use common::{backprop, fails, stdout};
 use std::path::{Path, PathBuf};
 
 fn idx_bytes(magic: u32, sizes: &[u32], data: &[u8]) -> Vec<u8> {
@@ -466,4 +466,18 @@ fn a_closed_pipe_does_not_stop_training_before_it_saves() {
             .sizes(),
         [784, 8, 10]
     );
+}
+
+/// Adam's default η is its usual 0.001, not the lecture's 3 (with which Adam saturated every
+/// output and ended at chance); an --eta given is kept.
+#[test]
+fn the_default_eta_follows_the_update_rule() {
+    let banner = |args: &[&str]| {
+        let out = stdout(&[&["train", "--epochs", "1", "--layers", "784,10"][..], args].concat());
+        out.lines().nth(1).unwrap().to_string()
+    };
+    assert!(banner(&[]).contains("η = 3,"), "{}", banner(&[]));
+    assert!(banner(&["--optimizer", "momentum"]).contains("η = 3,"));
+    assert!(banner(&["--optimizer", "adam"]).contains("η = 0.001,"));
+    assert!(banner(&["--optimizer", "adam", "--eta", "0.01"]).contains("η = 0.01,"));
 }

@@ -273,12 +273,13 @@ fn fresh(args: &TrainArgs) -> CliResult<(Trainer, DataArgs, Option<Validation>, 
         .init(args.init)
         .seed(args.seed)
         .build()?;
+    let optimizer = optimizer(args)?;
     let settings = TrainSettings {
         epochs: usize::try_from(args.epochs).unwrap_or(usize::MAX),
         batch_size: args.batch_size as usize,
-        eta: args.eta,
+        eta: args.eta.unwrap_or(TrainSettings::default_eta(&optimizer)),
         seed: args.seed,
-        optimizer: optimizer(args)?,
+        optimizer,
         regularization: Regularization {
             l2: args.lambda,
             l1: args.l1,

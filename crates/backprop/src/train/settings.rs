@@ -58,6 +58,18 @@ impl TrainSettings {
     pub const DEFAULT_BATCH_SIZE: usize = 10;
     /// The lecture's learning rate η.
     pub const DEFAULT_ETA: f64 = 3.0;
+    /// Adam's usual learning rate (Kingma and Ba): Adam steps each weight by about η whatever
+    /// the gradient's size, so the lecture's η = 3 throws the network to saturation at once.
+    pub const DEFAULT_ADAM_ETA: f64 = 0.001;
+
+    /// The default η for `optimizer`: [`Self::DEFAULT_ADAM_ETA`] for Adam, the lecture's
+    /// [`Self::DEFAULT_ETA`] for SGD, momentum and Nesterov (which scale the gradient).
+    pub fn default_eta(optimizer: &Optimizer) -> f64 {
+        match optimizer {
+            Optimizer::Adam { .. } => Self::DEFAULT_ADAM_ETA,
+            _ => Self::DEFAULT_ETA,
+        }
+    }
     /// The fraction of the training data held out for validation when early stopping or
     /// halve-on-plateau is asked for without a validation split (as scikit-learn and Keras do).
     pub const DEFAULT_VALIDATION_FRACTION: f64 = 0.1;
