@@ -1,6 +1,7 @@
 //! `Dataset`: inputs and class labels (or real target rows), kept compact in memory.
 
 use crate::error::{Error, Result};
+use crate::io::checksum;
 use crate::kernel::float::Float;
 use crate::lecture::network::Network;
 use crate::lecture::target::one_hot_into;
@@ -11,19 +12,6 @@ use std::sync::Arc;
 pub type SharedFloats = Arc<dyn AsRef<[f32]> + Send + Sync>;
 
 /// The inputs of a data set, one example after another.
-/// Adds `values` to `crc` as little-endian 32-bit words.
-fn crc_words(crc: &mut flate2::Crc, values: impl Iterator<Item = u32>) {
-    let mut buffer = Vec::with_capacity(4096);
-    for v in values {
-        buffer.extend(v.to_le_bytes());
-        if buffer.len() >= 4096 {
-            crc.update(&buffer);
-            buffer.clear();
-        }
-    }
-    crc.update(&buffer);
-}
-
 #[derive(Clone)]
 enum Features {
     /// Bytes (pixels), scaled to `[0, 1]` by `1/255` when read: a quarter of the memory of `f32`.
@@ -378,16 +366,16 @@ impl Dataset {
         let mut crc = flate2::Crc::new();
         crc.update(&(self.n_inputs as u64).to_le_bytes());
         crc.update(&(self.n_classes as u64).to_le_bytes());
-        crc_words(&mut crc, self.labels.iter().map(|&k| k as u32));
+        checksum::crc_words(&mut crc, self.labels.iter().map(|&k| k as u32));
         match &self.features {
             Features::Bytes(v) => crc.update(v),
-            other => crc_words(
+            other => checksum::crc_words(
                 &mut crc,
                 other.floats().into_iter().flatten().map(|x| x.to_bits()),
             ),
         }
         if let Some(t) = &self.targets {
-            crc_words(&mut crc, t.iter().map(|x| x.to_bits()));
+            checksum::crc_words(&mut crc, t.iter().map(|x| x.to_bits()));
         }
         ((self.len() as u64) << 32) | u64::from(crc.sum())
     }

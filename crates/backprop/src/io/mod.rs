@@ -4,6 +4,7 @@
 //! Out of scope: streaming data sets larger than memory, and image decoding (the command-line
 //! tool does that).
 
+pub(crate) mod checksum;
 pub mod csv;
 pub mod dataset;
 #[cfg(feature = "embedded-mnist")]

@@ -12,6 +12,7 @@
 //! presence, type and shape against the metadata.
 
 use crate::error::{Error, Result};
+use crate::io::checksum;
 use crate::kernel::float::Float;
 use crate::lecture::activation::Activation;
 use crate::lecture::cost::Cost;
@@ -86,7 +87,12 @@ pub fn tensors_to_bytes(
     let mut metadata = metadata;
     let sums: BTreeMap<&str, String> = tensors
         .iter()
-        .map(|(name, _, values)| (name.as_str(), format!("{:08x}", crc32(values))))
+        .map(|(name, _, values)| {
+            (
+                name.as_str(),
+                format!("{:08x}", checksum::crc32_f32(values)),
+            )
+        })
         .collect();
     metadata.insert(CHECKSUMS.into(), json!(sums).to_string());
     let mut header = Map::new(); // serde_json's map keeps keys sorted: a fixed order
@@ -117,16 +123,6 @@ pub fn tensors_to_bytes(
         bytes.extend(values.iter().flat_map(|x| x.to_le_bytes()));
     }
     Ok(bytes)
-}
-
-/// The CRC-32 of `values` as little-endian bytes.
-fn crc32(values: &[f32]) -> u32 {
-    let mut crc = flate2::Crc::new();
-    for chunk in values.chunks(1024) {
-        let bytes: Vec<u8> = chunk.iter().flat_map(|x| x.to_le_bytes()).collect();
-        crc.update(&bytes);
-    }
-    crc.sum()
 }
 
 /// Refuses a file whose tensor data do not match the [`CHECKSUMS`] entry of its metadata
