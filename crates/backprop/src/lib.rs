@@ -77,7 +77,7 @@ pub use kernel::float::Float;
 pub use kernel::matmul::{
     cpu_features, kernel_in_use, set_kernel, Kernel, KERNEL_ENV, PARALLEL_MIN_FLOP,
 };
-pub use kernel::threads::{default_threads, parallel, set_threads, threads};
+pub use kernel::threads::{default_threads, set_threads, threads};
 pub use lecture::activation::Activation;
 pub use lecture::batch::Workspace;
 pub use lecture::cost::Cost;

@@ -263,3 +263,55 @@ fn targets_outside_a_costs_domain_are_refused() {
         assert!(worst < 1e-5, "{output}/{cost}: {worst:e}");
     }
 }
+
+/// The steps that run on each thread's share of a product (the biases, σ, `∘ σ'`) and the ones
+/// that do not (softmax, dropout) give the same bytes on any number of threads, for every
+/// (hidden σ, output σ, cost) the library accepts; the layer sizes make every product large
+/// enough to be split, with edges of the kernels' blocks.
+#[test]
+fn every_activation_and_dropout_give_identical_bytes_whatever_the_threads() {
+    let (train, _) = small_data();
+    let run = |threads: usize, (hidden, output, cost), dropout: f64| {
+        set_threads(threads);
+        let mut net: Network = Network::builder(&[784, 70, 50, 10])
+            .hidden(hidden)
+            .output(output)
+            .cost(cost)
+            .init(Init::Scaled)
+            .seed(4)
+            .build()
+            .unwrap();
+        let settings = TrainSettings {
+            epochs: 1,
+            batch_size: 64,
+            eta: 0.01,
+            seed: 9,
+            dropout,
+            ..TrainSettings::default()
+        };
+        // A combination that diverges must diverge alike on any number of threads.
+        net.train(&train, None, &settings)
+            .map(|_| weights_bytes(&net))
+            .map_err(|e| e.to_string())
+    };
+    let mut trained = 0;
+    for combination in backprop::Architecture::combinations() {
+        for dropout in [0.0, 0.3] {
+            let one = run(1, combination, dropout);
+            trained += usize::from(one.is_ok());
+            for threads in [2, 3] {
+                assert_eq!(
+                    one,
+                    run(threads, combination, dropout),
+                    "{combination:?}, dropout {dropout}, {threads} threads"
+                );
+            }
+        }
+    }
+    let all = 2 * backprop::Architecture::combinations().len();
+    assert!(
+        trained * 4 >= all * 3,
+        "only {trained} of {all} runs trained"
+    );
+    set_threads(1);
+}

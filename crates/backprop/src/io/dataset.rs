@@ -318,9 +318,10 @@ impl Dataset {
     }
 
     /// Asks the CPU to start loading the inputs at `indices` into its cache, so that the misses
-    /// of a shuffled mini-batch overlap instead of following one another (a hint; no effect on
-    /// results, and none on other architectures).
-    fn prefetch(&self, indices: &[usize]) {
+    /// of a shuffled mini-batch overlap instead of following one another, and (called for the
+    /// next mini-batch while this one trains) arrive before they are needed. A hint: no effect
+    /// on results, and none on other architectures.
+    pub fn prefetch(&self, indices: &[usize]) {
         #[cfg(target_arch = "x86_64")]
         if let Features::Bytes(v) = &self.features {
             use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};

@@ -5,4 +5,5 @@
 pub mod float;
 pub mod math;
 pub(crate) mod matmul;
+pub(crate) mod team;
 pub mod threads;

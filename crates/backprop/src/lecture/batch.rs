@@ -27,7 +27,7 @@
 use crate::error::{Error, Result};
 use crate::kernel::float::Float;
 use crate::kernel::matmul::{self, Split};
-use crate::kernel::threads;
+use crate::lecture::activation::Activation;
 use crate::lecture::gradient::{descend, Gradient};
 use crate::lecture::init::Rng;
 use crate::lecture::layers::Layers;
@@ -220,17 +220,31 @@ impl<F: Float> Network<F> {
             };
             let a_prev = a_prev.slice(s![..m, ..]); // (m, n_(l-1))
             let mut z = a_l.slice_mut(s![..m, ..]); // (m, n_l)
-            z.assign(&self.biases(l).view().insert_axis(Axis(0))); // every row ← b^(l)
-            matmul::gemm(
+            let (b, sigma) = (self.biases(l), self.activation(l));
+            // Each thread, on its own neurons `j` of layer l: every row of Z ← bᵀ, the product,
+            // then σ (softmax needs whole rows: it comes after).
+            let bias = |mut z: ArrayViewMut2<'_, F>, j: Range<usize>| {
+                z.assign(&b.slice(s![j]).insert_axis(Axis(0)))
+            };
+            let elementwise = sigma != Activation::Softmax;
+            let sigma_of = |z: ArrayViewMut2<'_, F>, _: Range<usize>| {
+                if elementwise {
+                    sigma.sigma_rows_in_place(z)
+                }
+            };
+            matmul::gemm_with(
                 F::one(),
                 a_prev,
                 self.weights(l).t(),
                 F::one(),
                 z.view_mut(),
                 Split::Columns, // by neurons of layer l
-            ); // Z^(l) = A^(l-1) (W^(l))ᵀ + 1 (b^(l))ᵀ
-            let sigma = self.activation(l);
-            threads::by_rows_of(z.view_mut(), &|z| sigma.sigma_rows_in_place(z)); // A^(l) = σ(Z^(l))
+                &bias,
+                &sigma_of,
+            ); // Z^(l) = A^(l-1) (W^(l))ᵀ + 1 (b^(l))ᵀ, A^(l) = σ(Z^(l))
+            if !elementwise {
+                sigma.sigma_rows_in_place(z.view_mut());
+            }
             if let (Some(masks), true) = (masks.as_deref_mut(), l < self.num_layers()) {
                 sigma.apply_dropout(z, masks[l].slice_mut(s![..m, ..]));
             }
@@ -305,22 +319,25 @@ impl<F: Float> Network<F> {
         } = ws;
         let (delta_l, delta_next) = delta.pair_mut_rev(l + 1);
         let mut delta_l = delta_l.slice_mut(s![..m, ..]); // (m, n_l)
-        matmul::gemm(
+        let (a_l, sigma) = (a[l].slice(s![..m, ..]), self.activation(l));
+        // Each thread, on its own neurons `j` of layer l, after the product: ∘ σ'(Z^(l)).
+        let sigma_prime = |d: ArrayViewMut2<'_, F>, j: Range<usize>| {
+            if dropout.is_none() {
+                sigma.times_sigma_prime_of_a(d, a_l.slice(s![.., j]))
+            }
+        };
+        matmul::gemm_with(
             F::one(),
             delta_next.slice(s![..m, ..]), // (m, n_(l+1))
             self.weights(l + 1).view(),    // (n_(l+1), n_l)
             F::zero(),
             delta_l.view_mut(),
             Split::Columns, // by neurons of layer l
+            &|_, _| {},
+            &sigma_prime,
         );
-        match dropout {
-            Some(masks) => delta_l *= &masks[l].slice(s![..m, ..]), // M ∘ σ'(Z)
-            None => {
-                let sigma = self.activation(l);
-                threads::by_rows(delta_l, a[l].slice(s![..m, ..]), &|d, a| {
-                    sigma.times_sigma_prime_of_a(d, a)
-                });
-            }
+        if let Some(masks) = dropout {
+            delta_l *= &masks[l].slice(s![..m, ..]); // M ∘ σ'(Z)
         }
     }
 

@@ -86,17 +86,15 @@ impl<F: Float> Network<F> {
         let mut out = Array2::zeros((rows, self.output_size()));
         let chunk = CHUNK.min(rows).max(1);
         let mut ws = Workspace::new(self, chunk);
-        crate::kernel::threads::parallel(|| {
-            for start in (0..rows).step_by(chunk) {
-                let end = (start + chunk).min(rows);
-                ws.set_batch_size(end - start);
-                ws.inputs_mut().assign(&x.slice(s![start..end, ..]));
-                self.forward_batch(&mut ws);
-                self.check_activations(&ws, start)?;
-                out.slice_mut(s![start..end, ..]).assign(&ws.output());
-            }
-            Ok(out)
-        })
+        for start in (0..rows).step_by(chunk) {
+            let end = (start + chunk).min(rows);
+            ws.set_batch_size(end - start);
+            ws.inputs_mut().assign(&x.slice(s![start..end, ..]));
+            self.forward_batch(&mut ws);
+            self.check_activations(&ws, start)?;
+            out.slice_mut(s![start..end, ..]).assign(&ws.output());
+        }
+        Ok(out)
     }
 
     /// Refuses the first example of the mini-batch in `ws` (numbered from `first` in its data

@@ -9,6 +9,7 @@
 use crate::error::{Error, Result};
 use crate::io::dataset::Dataset;
 use crate::kernel::float::Float;
+use crate::kernel::threads;
 use crate::lecture::batch::Workspace;
 use crate::lecture::init;
 use crate::lecture::network::Network;
@@ -21,8 +22,14 @@ use rand::seq::SliceRandom;
 use std::ops::ControlFlow;
 use std::time::Instant;
 
-/// Watches training: called after each mini-batch and each epoch. It is `Send` because the
-/// mini-batches of an epoch run on a worker of the thread pool (see [`crate::kernel::threads::parallel`]).
+/// Mini-batch inputs of fewer values than this are gathered by one thread: splitting the
+/// 7,840 pixels of a mini-batch of 10 digits took 784-30-10 from 1.03–1.08× to 1.18–1.20× on two
+/// threads (`BENCHMARKS.md`, "Kernel notes"); at 4 digits and below the difference was within the
+/// machine's noise.
+const GATHER_MIN_ELEMENTS: usize = 4096;
+
+/// Watches training: called after each mini-batch and each epoch, on the thread that trains. It
+/// is `Send` so that training can run on a thread of its own (the server and Python do).
 pub trait Observer: Send {
     /// After mini-batch `done` of `total` in the current epoch; `Break` stops training right
     /// there (the [`Trainer`] state is then ready to be saved and resumed).
@@ -205,9 +212,7 @@ impl<F: Float> Trainer<F> {
         let mut save = |trainer: &Trainer<F>| if root { save(trainer) } else { Ok(()) };
         let mut ws = Workspace::new(&self.network, self.settings.batch_size.min(train.len()));
         while self.epoch < self.settings.epochs {
-            let flow = crate::kernel::threads::parallel(|| {
-                self.run_epoch(train, &mut ws, observer, collective)
-            })?;
+            let flow = self.run_epoch(train, &mut ws, observer, collective)?;
             if flow.is_break() {
                 let cost_so_far = self.running_cost(train.len()).unwrap_or(0.0);
                 self.check_finite(self.epoch + 1, cost_so_far)?;
@@ -329,11 +334,11 @@ impl<F: Float> Trainer<F> {
         let eta = F::cast(self.eta);
         let mut buffers = (Vec::new(), Vec::new());
         let mut stop_asked = false;
-        for (k, batch) in order
-            .chunks(self.settings.batch_size)
-            .enumerate()
-            .skip(self.batch)
-        {
+        let batches = order.chunks(self.settings.batch_size);
+        let mut next = batches.clone().skip(self.batch + 1);
+        for (k, batch) in batches.enumerate().skip(self.batch) {
+            // The next mini-batch's inputs start on their way from memory while this one trains.
+            train.prefetch(next.next().unwrap_or_default());
             let cost = if collective.size() == 1 {
                 self.step_alone(train, ws, batch, (epoch, k), eta)
             } else {
@@ -429,7 +434,10 @@ impl<F: Float> Trainer<F> {
         examples: &[usize],
         at: (usize, usize),
     ) {
-        train.inputs_into(examples, ws.inputs_mut());
+        // Each thread gathers its block of the mini-batch's examples.
+        threads::by_rows(ws.inputs_mut(), GATHER_MIN_ELEMENTS, &|x, rows| {
+            train.inputs_into(&examples[rows], x)
+        });
         train.targets_into(examples, ws.targets_mut());
         if self.settings.dropout > 0.0 {
             let (epoch, k) = at;

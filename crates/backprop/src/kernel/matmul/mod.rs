@@ -45,13 +45,15 @@ pub use kernel::{cpu_features, kernel_in_use, set_kernel, Kernel, KERNEL_ENV};
 use crate::kernel::float::Float;
 use crate::kernel::threads;
 use ndarray::{Array2, ArrayView2, ArrayViewMut2, Axis};
+use std::ops::Range;
 
 /// Products below this many floating-point operations (`2·m·k·n`) run on one thread: handing a
-/// share to another thread has a fixed cost that a small product does not repay. The threshold
-/// lies between the products of configuration A (0.47 MFLOP), which ran slower on two threads
-/// than on one, and those of B (1.6 MFLOP), which ran faster; the times are in `BENCHMARKS.md`
-/// ("Kernel notes").
-pub const PARALLEL_MIN_FLOP: usize = 1_000_000;
+/// share to another thread costs about 0.2 µs and moves its operands between the cores' caches,
+/// which a small product does not repay. Measured with the team (`examples/scaling.rs`, Zen 4):
+/// 784-30-10 with `m = 1` (products of 47 kFLOP) ran at 0.88× on two threads when they were
+/// split, and 784-100-10 with `m = 1` (157 kFLOP) at 1.15–1.30×; the figures are in
+/// `BENCHMARKS.md` ("Kernel notes").
+pub const PARALLEL_MIN_FLOP: usize = 100_000;
 
 /// Which side of the output `C (m, n)` threads divide between them.
 #[derive(Clone, Copy, Debug)]
@@ -101,6 +103,12 @@ fn choose<F>(
     }
 }
 
+/// What a thread does to its share of `C` just before or just after computing it (a prefill of
+/// the biases, `σ`, `∘ σ'`): called with the share and its rows (for [`Split::Rows`]) or columns
+/// (for [`Split::Columns`]) of `C`, while the share is still in that thread's cache. Without
+/// threads, it is called once with all of `C`.
+pub(crate) type Step<'f, F> = &'f (dyn Fn(ArrayViewMut2<'_, F>, Range<usize>) + Sync);
+
 /// `C ← α·A·B + β·C`, with `A (m, k)`, `B (k, n)`, `C (m, n)`; any strides (transposed views are
 /// fine). When `β = 0`, `C` is overwritten (its old values, even NaN, are ignored). With more than
 /// one thread, a large product has the rows or columns of `C` divided between them (`split`).
@@ -112,12 +120,47 @@ pub(crate) fn gemm<F: Float>(
     c: ArrayViewMut2<'_, F>,
     split: Split,
 ) {
-    assert_eq!(a.ncols(), b.nrows(), "inner dimensions of a product");
-    assert_eq!((a.nrows(), b.ncols()), c.dim(), "shape of a product");
-    gemm_on(kernel::kernel_in_use(), alpha, a, b, beta, c, split);
+    let none = Steps::none();
+    gemm_with(alpha, a, b, beta, c, split, none.before, none.after);
 }
 
-/// [`gemm`] on a given kernel (`f64` always runs on [`Kernel::Portable`]).
+/// [`gemm`] with a step on each share of `C` before and after its product (see [`Step`]): one
+/// handing-over of work to the threads instead of three.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn gemm_with<F: Float>(
+    alpha: F,
+    a: ArrayView2<'_, F>,
+    b: ArrayView2<'_, F>,
+    beta: F,
+    c: ArrayViewMut2<'_, F>,
+    split: Split,
+    before: Step<'_, F>,
+    after: Step<'_, F>,
+) {
+    assert_eq!(a.ncols(), b.nrows(), "inner dimensions of a product");
+    assert_eq!((a.nrows(), b.ncols()), c.dim(), "shape of a product");
+    let steps = Steps { before, after };
+    gemm_on(kernel::kernel_in_use(), alpha, a, b, beta, c, split, &steps);
+}
+
+/// The steps of [`gemm_with`].
+struct Steps<'f, F> {
+    before: Step<'f, F>,
+    after: Step<'f, F>,
+}
+
+impl<F> Steps<'_, F> {
+    /// No steps: the product alone.
+    fn none() -> Self {
+        Steps {
+            before: &|_, _| {},
+            after: &|_, _| {},
+        }
+    }
+}
+
+/// [`gemm_with`] on a given kernel (`f64` always runs on [`Kernel::Portable`]).
+#[allow(clippy::too_many_arguments)]
 fn gemm_on<F: Float>(
     kernel: Kernel,
     alpha: F,
@@ -126,33 +169,53 @@ fn gemm_on<F: Float>(
     beta: F,
     mut c: ArrayViewMut2<'_, F>,
     split: Split,
+    steps: &Steps<'_, F>,
 ) {
     let (m, k, n) = (a.nrows(), a.ncols(), b.ncols());
     if c.is_empty() {
-        return;
-    }
-    let Some(form) = choose(&a, &b, &c) else {
-        // Neither form fits: B is copied row by row, and C too if its rows are not contiguous.
-        let b = b.as_standard_layout();
-        if rows_fit(&b.view(), &c) {
-            return gemm_on(kernel, alpha, a, b.view(), beta, c, split);
-        }
-        let mut t = Array2::from_shape_fn(c.dim(), |ij| c[ij]);
-        gemm_on(kernel, alpha, a, b.view(), beta, t.view_mut(), split);
-        c.assign(&t);
-        return;
-    };
-    let threads = threads::threads();
-    if threads <= 1 || 2 * m * k * n < PARALLEL_MIN_FLOP {
-        run(kernel, form, alpha, a, b, beta, c);
         return;
     }
     let (axis, len) = match split {
         Split::Rows => (Axis(0), m),
         Split::Columns => (Axis(1), n),
     };
-    let parts = threads.min(len.div_ceil(split_align(form, axis)));
-    divided(kernel, form, axis, parts, alpha, a, b, beta, c);
+    let Some(form) = choose(&a, &b, &c) else {
+        // Neither form fits: B is copied row by row, and C too if its rows are not contiguous.
+        let b = b.as_standard_layout();
+        if rows_fit(&b.view(), &c) {
+            return gemm_on(kernel, alpha, a, b.view(), beta, c, split, steps);
+        }
+        (steps.before)(c.view_mut(), 0..len);
+        let mut t = Array2::from_shape_fn(c.dim(), |ij| c[ij]);
+        gemm_on(
+            kernel,
+            alpha,
+            a,
+            b.view(),
+            beta,
+            t.view_mut(),
+            split,
+            &Steps::none(),
+        );
+        c.assign(&t);
+        (steps.after)(c, 0..len);
+        return;
+    };
+    let threads = threads::threads();
+    let parts = if threads <= 1 || 2 * m * k * n < PARALLEL_MIN_FLOP {
+        1
+    } else {
+        threads.min(len.div_ceil(split_align(form, axis)))
+    };
+    let share = Share {
+        kernel,
+        form,
+        axis,
+        alpha,
+        beta,
+        steps,
+    };
+    share.divided(parts, 0, a, b, c);
 }
 
 /// Threads' shares of a product start at multiples of this many rows or columns: whole blocks of
@@ -167,41 +230,62 @@ fn split_align(form: Form, axis: Axis) -> usize {
     }
 }
 
-/// [`run`] with `C` divided along `axis` (rows, with `A`; or columns, with `B`) into `parts`
-/// shares, two halves at a time.
-#[allow(clippy::too_many_arguments)]
-fn divided<F: Float>(
+/// What every share of a divided product has in common.
+struct Share<'s, 'f, F> {
     kernel: Kernel,
     form: Form,
+    /// Rows (with `A`) or columns (with `B`) of `C`.
     axis: Axis,
-    parts: usize,
     alpha: F,
-    a: ArrayView2<'_, F>,
-    b: ArrayView2<'_, F>,
     beta: F,
-    c: ArrayViewMut2<'_, F>,
-) {
-    if parts <= 1 {
-        run(kernel, form, alpha, a, b, beta, c);
-        return;
+    steps: &'s Steps<'f, F>,
+}
+
+impl<F: Float> Share<'_, '_, F> {
+    /// `C` (its rows or columns from `first` on, of the whole product) divided along the axis into
+    /// `parts` shares, two halves at a time, each computed with its steps by one thread.
+    fn divided(
+        &self,
+        parts: usize,
+        first: usize,
+        a: ArrayView2<'_, F>,
+        b: ArrayView2<'_, F>,
+        mut c: ArrayViewMut2<'_, F>,
+    ) {
+        let axis = self.axis;
+        let len = c.len_of(axis);
+        if parts <= 1 {
+            let at = first..first + len;
+            (self.steps.before)(c.view_mut(), at.clone());
+            run(
+                self.kernel,
+                self.form,
+                self.alpha,
+                a,
+                b,
+                self.beta,
+                c.view_mut(),
+            );
+            (self.steps.after)(c, at);
+            return;
+        }
+        let half = parts / 2;
+        let at = (len * half / parts)
+            .next_multiple_of(split_align(self.form, axis))
+            .min(len);
+        let (c0, c1) = c.split_at(axis, at);
+        let ((a0, b0), (a1, b1)) = if axis == Axis(0) {
+            let (a0, a1) = a.split_at(axis, at);
+            ((a0, b), (a1, b))
+        } else {
+            let (b0, b1) = b.split_at(axis, at);
+            ((a, b0), (a, b1))
+        };
+        threads::join(
+            || self.divided(half, first, a0, b0, c0),
+            || self.divided(parts - half, first + at, a1, b1, c1),
+        );
     }
-    let first = parts / 2;
-    let len = c.len_of(axis);
-    let at = (len * first / parts)
-        .next_multiple_of(split_align(form, axis))
-        .min(len);
-    let (c0, c1) = c.split_at(axis, at);
-    let ((a0, b0), (a1, b1)) = if axis == Axis(0) {
-        let (a0, a1) = a.split_at(axis, at);
-        ((a0, b), (a1, b))
-    } else {
-        let (b0, b1) = b.split_at(axis, at);
-        ((a, b0), (a, b1))
-    };
-    threads::join(
-        || divided(kernel, form, axis, first, alpha, a0, b0, beta, c0),
-        || divided(kernel, form, axis, parts - first, alpha, a1, b1, beta, c1),
-    );
 }
 
 /// One product on the calling thread, in `form`, on `kernel` (for `f32`; anything else runs on
@@ -533,10 +617,28 @@ mod tests {
                 let mut two = Array2::<f32>::zeros((m, n));
                 assert_eq!(choose(&a.view(), &b, &one.view_mut()), Some(form));
                 set_threads(1);
-                gemm_on(kernel, 1.0, a.view(), b, 0.0, one.view_mut(), split);
+                gemm_on(
+                    kernel,
+                    1.0,
+                    a.view(),
+                    b,
+                    0.0,
+                    one.view_mut(),
+                    split,
+                    &Steps::none(),
+                );
                 for threads in [2, 3] {
                     set_threads(threads);
-                    gemm_on(kernel, 1.0, a.view(), b, 0.0, two.view_mut(), split);
+                    gemm_on(
+                        kernel,
+                        1.0,
+                        a.view(),
+                        b,
+                        0.0,
+                        two.view_mut(),
+                        split,
+                        &Steps::none(),
+                    );
                     assert_eq!(
                         one, two,
                         "{kernel} {m}×{k}×{n} {split:?}, {threads} threads"
@@ -569,6 +671,7 @@ mod tests {
                 0.5,
                 c.view_mut(),
                 Split::Rows,
+                &Steps::none(),
             );
             let want = expected(2.0, &a, &b, 0.5, &c_start);
             let err = c

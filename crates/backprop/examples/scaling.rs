@@ -1,0 +1,58 @@
+//! Two threads against one, in one process, alternating: the median seconds per epoch of plain
+//! SGD at each thread count and their ratio (interleaving keeps a noisy machine's drift out of
+//! the ratio). Fashion-MNIST from Debian's `dataset-fashion-mnist`, or the embedded digits.
+//!
+//! `cargo run --release --example scaling -- 784,30,10 10 3.0 standard [rounds] [fashion|mnist-10k] [threads,...]`
+
+use backprop::io::idx;
+use backprop::{Dataset, Init, Network, TrainSettings};
+use std::path::Path;
+
+fn main() -> backprop::Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    let arg = |i: usize, default: &str| args.get(i).cloned().unwrap_or_else(|| default.to_string());
+    let sizes: Vec<usize> = arg(1, "784,30,10")
+        .split(',')
+        .map(|s| s.parse().expect("layer size"))
+        .collect();
+    let batch_size: usize = arg(2, "10").parse().expect("mini-batch size");
+    let eta: f64 = arg(3, "3.0").parse().expect("eta");
+    let init = Init::from_name(&arg(4, "standard")).expect("standard or scaled");
+    let rounds: usize = arg(5, "5").parse().expect("rounds");
+    let train: Dataset = match arg(6, "fashion").as_str() {
+        "mnist-10k" => backprop::mnist_10k()?.split_at(8000).0,
+        _ => idx::read_standard_dir(Path::new("/usr/share/datasets/fashion-mnist"))?.0,
+    };
+    let counts: Vec<usize> = arg(7, "1,2")
+        .split(',')
+        .map(|s| s.parse().expect("thread count"))
+        .collect();
+    let mut seconds = vec![Vec::new(); counts.len()];
+    for _ in 0..rounds {
+        for (t, &threads) in counts.iter().enumerate() {
+            backprop::set_threads(threads);
+            let mut net: Network = Network::builder(&sizes).init(init).seed(1).build()?;
+            let sgd = TrainSettings {
+                epochs: 1,
+                batch_size,
+                eta,
+                seed: 1,
+                ..TrainSettings::default()
+            };
+            let reports = net.train(&train, None, &sgd)?;
+            seconds[t].push(reports[0].train_seconds);
+        }
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let medians: Vec<f64> = seconds.iter_mut().map(median).collect();
+    for (threads, m) in counts.iter().zip(&medians) {
+        println!(
+            "{threads} thread(s): {m:.4} s/epoch  ({:.2}x the first)",
+            medians[0] / m
+        );
+    }
+    Ok(())
+}
