@@ -51,6 +51,10 @@ pub trait Float:
     fn as_f32_view_mut(_m: ArrayViewMut2<'_, Self>) -> Option<ArrayViewMut2<'_, f32>> {
         None
     }
+    /// The same slice as `f32` when `Self` is `f32`, else `None`.
+    fn as_f32_slice_mut(_s: &mut [Self]) -> Option<&mut [f32]> {
+        None
+    }
 }
 
 impl Float for f32 {
@@ -79,6 +83,9 @@ impl Float for f32 {
     }
     fn as_f32_view_mut(m: ArrayViewMut2<'_, Self>) -> Option<ArrayViewMut2<'_, f32>> {
         Some(m)
+    }
+    fn as_f32_slice_mut(s: &mut [Self]) -> Option<&mut [f32]> {
+        Some(s)
     }
 }
 
