@@ -13,7 +13,7 @@
 //! the same way wherever it sits: how a product is divided between threads cannot
 //! change a bit of it.
 
-use super::{coefficients, columns_per_block, pack_panels, scaled_old, PACK_MIN_K};
+use super::{coefficients, columns_per_block, pack_panels, scaled_old, Scratch, PACK_MIN_K};
 use ndarray::{ArrayView2, ArrayViewMut2};
 use std::arch::x86_64::*;
 
@@ -227,16 +227,17 @@ pub(super) unsafe fn rows(
     let (m, k, n) = (a.nrows(), a.ncols(), b.ncols());
     let (brs, crs) = (b.strides()[0], c.strides()[0]);
     let (bp, cp) = (b.as_ptr(), c.as_mut_ptr());
-    let coef_all = coefficients::<ROWS>(alpha, &a);
+    let mut scratch = Scratch::take();
+    let Scratch { coef, panels } = &mut scratch;
+    let coef_all = coefficients::<ROWS>(alpha, &a, coef);
     let block = columns_per_block(k, COLS);
     let pack = k > PACK_MIN_K;
-    let mut panels = Vec::new();
     for jb in (0..n).step_by(block) {
         let j_end = (jb + block).min(n);
         if pack {
             // SAFETY: `bp` is `b`: `k` rows `brs` apart, each with `n ≥ j_end` columns at
             // consecutive addresses (`rows_fit`; or `n = 1`, when only column 0 is read).
-            unsafe { pack_panels::<COLS>(bp, brs, k, (jb, j_end), &mut panels) };
+            unsafe { pack_panels::<COLS>(bp, brs, k, (jb, j_end), panels) };
         }
         for i0 in (0..m).step_by(ROWS) {
             let rows = ROWS.min(m - i0);
@@ -293,6 +294,7 @@ pub(super) unsafe fn rows(
             }
         }
     }
+    scratch.put_back();
 }
 
 /// `β c` for 8 lanes at `o` (`β = 0`: zeros, whatever `c` holds).

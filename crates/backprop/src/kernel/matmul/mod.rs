@@ -207,6 +207,9 @@ fn gemm_on<F: Float>(
     } else {
         threads.min(len.div_ceil(split_align(form, axis)))
     };
+    if form == Form::Rows {
+        Scratch::reserve_for((m, k, n));
+    }
     let share = Share {
         kernel,
         form,
@@ -214,6 +217,7 @@ fn gemm_on<F: Float>(
         alpha,
         beta,
         steps,
+        whole: (m, k, n),
     };
     share.divided(parts, 0, a, b, c);
 }
@@ -239,6 +243,8 @@ struct Share<'s, 'f, F> {
     alpha: F,
     beta: F,
     steps: &'s Steps<'f, F>,
+    /// `(m, k, n)` of the whole product.
+    whole: (usize, usize, usize),
 }
 
 impl<F: Float> Share<'_, '_, F> {
@@ -255,6 +261,9 @@ impl<F: Float> Share<'_, '_, F> {
         let axis = self.axis;
         let len = c.len_of(axis);
         if parts <= 1 {
+            if self.form == Form::Rows && first > 0 {
+                Scratch::reserve_for(self.whole); // on a thread of the team
+            }
             let at = first..first + len;
             (self.steps.before)(c.view_mut(), at.clone());
             run(
@@ -427,20 +436,72 @@ unsafe fn pack_panels<const W: usize>(
     }
 }
 
-/// `α a_ip` for every block of `R` rows of `a (m, k)`, side by side: the coefficients of block
-/// `i / R` for `p` are `coef[(i / R)·k + p][i % R]` (rows past `m` are zero). Computed once per
-/// product, before the row form goes through the blocks of columns.
+/// `α a_ip` for every block of `R` rows of `a (m, k)`, side by side, in `out`: the coefficients
+/// of block `i / R` for `p` are `coef[(i / R)·k + p][i % R]` (rows past `m` are zero). Computed
+/// once per product, before the row form goes through the blocks of columns.
 #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))] // used by the x86-64 kernels
-fn coefficients<const R: usize>(alpha: f32, a: &ArrayView2<'_, f32>) -> Vec<[f32; R]> {
+fn coefficients<'o, const R: usize>(
+    alpha: f32,
+    a: &ArrayView2<'_, f32>,
+    out: &'o mut Vec<f32>,
+) -> &'o [[f32; R]] {
     let (m, k) = a.dim();
-    let mut coef = vec![[0f32; R]; m.div_ceil(R) * k];
+    out.clear();
+    out.resize(m.div_ceil(R) * k * R, 0.0);
+    let coef = out.as_chunks_mut::<R>().0;
     for (i, a_i) in a.rows().into_iter().enumerate() {
         let block = &mut coef[(i / R) * k..][..k];
         for (cf, &a_ip) in block.iter_mut().zip(a_i) {
             cf[i % R] = alpha * a_ip;
         }
     }
-    coef
+    out.as_chunks::<R>().0
+}
+
+/// The buffers of the row form, its coefficients and panels, kept by each thread from product
+/// to product so that no product allocates: they grow to the largest product the thread has
+/// run (for configuration C, 1024 × 128 coefficients and one block of panels, about 0.8 MiB)
+/// and stay.
+#[derive(Default)]
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))] // used by the x86-64 kernels
+struct Scratch {
+    coef: Vec<f32>,
+    panels: Vec<f32>,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::Cell<Scratch> = const {
+        std::cell::Cell::new(Scratch { coef: Vec::new(), panels: Vec::new() })
+    };
+}
+
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))] // used by the x86-64 kernels
+impl Scratch {
+    /// This thread's buffers, lent until [`Scratch::put_back`].
+    fn take() -> Scratch {
+        SCRATCH.take()
+    }
+
+    /// Gives the buffers back to this thread for its next product.
+    fn put_back(self) {
+        SCRATCH.set(self);
+    }
+
+    /// Makes this thread's buffers large enough for any share of a row-form product of
+    /// `(m, k, n)`, whichever share the thread runs, so that a thread that has run one share of
+    /// a product allocates for no other share of it.
+    fn reserve_for((m, k, n): (usize, usize, usize)) {
+        let mut scratch = Scratch::take();
+        let coef = (m + 16) * k; // blocks of up to 16 rows, the last one padded
+        let panels = (n.min(columns_per_block(k, 64)) + 64) * k; // panels of up to 64 columns
+        scratch
+            .coef
+            .reserve(coef.saturating_sub(scratch.coef.len()));
+        scratch
+            .panels
+            .reserve(panels.saturating_sub(scratch.panels.len()));
+        scratch.put_back();
+    }
 }
 
 /// `β c`, with `β = 0` meaning "ignore `c`" (even NaN) and `β = 1` "keep it as it is".
