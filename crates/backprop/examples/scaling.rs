@@ -27,6 +27,13 @@ fn main() -> backprop::Result<()> {
         .split(',')
         .map(|s| s.parse().expect("thread count"))
         .collect();
+    let caches = backprop::kernel::cache::caches();
+    println!(
+        "kernel {}, L1d {} KiB, L2 {} KiB",
+        backprop::kernel_in_use(),
+        caches.l1d / 1024,
+        caches.l2 / 1024
+    );
     let mut seconds = vec![Vec::new(); counts.len()];
     for _ in 0..rounds {
         for (t, &threads) in counts.iter().enumerate() {

@@ -27,7 +27,6 @@
 use crate::error::{Error, Result};
 use crate::kernel::float::Float;
 use crate::kernel::matmul::{self, Split};
-use crate::lecture::activation::Activation;
 use crate::lecture::gradient::{descend, Gradient};
 use crate::lecture::init::Rng;
 use crate::lecture::layers::Layers;
@@ -226,7 +225,7 @@ impl<F: Float> Network<F> {
             let bias = |mut z: ArrayViewMut2<'_, F>, j: Range<usize>| {
                 z.assign(&b.slice(s![j]).insert_axis(Axis(0)))
             };
-            let elementwise = sigma != Activation::Softmax;
+            let elementwise = sigma.is_elementwise();
             let sigma_of = |z: ArrayViewMut2<'_, F>, _: Range<usize>| {
                 if elementwise {
                     sigma.sigma_rows_in_place(z)

@@ -23,7 +23,8 @@
 //! product). The kernel is chosen once per process ([`kernel_in_use`]); results may differ between
 //! kernels in the last bits, never between thread counts or runs on one kernel.
 //!
-//! Both forms go through `B` in blocks of columns that fit a 256 KiB share of the L2 cache. The dot
+//! Both forms go through `B` in blocks of columns that fit a quarter of the L2 cache (its size read
+//! at run time, [`crate::kernel::cache`]). The dot
 //! form reads its operands where they lie (no packing: the weights are not copied for every
 //! product); the row form copies its block of `B` into contiguous panels when `k > 32`, so that
 //! rows a whole number of pages apart do not evict each other. The measured speed of each product
@@ -386,12 +387,15 @@ fn prefers_transposed(kernel: Kernel, (m, n): (usize, usize)) -> bool {
     kernel != Kernel::Portable && padded(n, m) < padded(m, n)
 }
 
-/// Columns of `B` (and `C`) per cache block: a 256 KiB share of the L2 cache holds `k` floats of
-/// each, in whole blocks of `cols` (at least one).
+/// Columns of `B` (and `C`) per cache block: a quarter of this CPU's L2 cache
+/// ([`caches`](crate::kernel::cache::caches)) holds `k` floats of each, in whole blocks of `cols`
+/// (at least one). On Zen 4 (1 MiB of L2), blocks of an eighth, a quarter and half of it gave
+/// configuration C the same speed within the machine's noise (`BENCHMARKS.md`, "Kernel notes");
+/// a quarter leaves room for the rows of `A` and `C` on CPUs with less.
 #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))] // used by the x86-64 kernels
 fn columns_per_block(k: usize, cols: usize) -> usize {
-    const L2_SHARE: usize = 256 * 1024;
-    (L2_SHARE / (4 * k.max(1))).max(cols).next_multiple_of(cols)
+    let l2_share = crate::kernel::cache::caches().l2 / 4;
+    (l2_share / (4 * k.max(1))).max(cols).next_multiple_of(cols)
 }
 
 /// The row form copies its block of `B` into panels when the inner dimension is longer than this:

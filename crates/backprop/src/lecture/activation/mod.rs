@@ -14,6 +14,7 @@ mod softmax;
 pub use softmax::{softmax, softmax_backward, softmax_in_place};
 
 use crate::kernel::float::Float;
+use crate::kernel::wide;
 use ndarray::{ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, Zip};
 use serde::{Deserialize, Serialize};
 
@@ -89,7 +90,7 @@ macro_rules! activations {
             /// `A ← σ(A)` row by row, in place, for a mini-batch with one example per row.
             pub(crate) fn sigma_rows_in_place<F: Float>(self, mut z: ArrayViewMut2<'_, F>) {
                 match self {
-                    $(Activation::$variant => z.mapv_inplace(<$ty>::sigma),)*
+                    $(Activation::$variant => wide::map_in_place(z, <$ty>::sigma),)*
                     Activation::Softmax => z.rows_mut().into_iter().for_each(softmax_in_place),
                 }
             }
@@ -158,12 +159,10 @@ fn sigma<S: ElementwiseActivation, F: Float>(z: ArrayView1<'_, F>, mut a: ArrayV
 }
 
 fn times_sigma_prime_of_a<S: ElementwiseActivation, F: Float>(
-    mut d: ArrayViewMut2<'_, F>,
+    d: ArrayViewMut2<'_, F>,
     a: ArrayView2<'_, F>,
 ) {
-    Zip::from(&mut d)
-        .and(&a)
-        .for_each(|d, &a| *d *= S::sigma_prime_of_a(a));
+    wide::zip_in_place(d, a, |d, a| d * S::sigma_prime_of_a(a));
 }
 
 fn apply_dropout<S: ElementwiseActivation, F: Float>(
