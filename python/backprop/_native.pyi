@@ -65,7 +65,7 @@ class Network:
         y: ArrayLike,
         epochs: int = 30,
         batch_size: int = 10,
-        eta: float = 3.0,
+        eta: float | None = None,
         seed: int = 0,
         test: Optional[Tuple[ArrayLike, ArrayLike]] = None,
         callback: Optional[Callable[[_Metrics], Optional[bool]]] = None,
@@ -94,7 +94,7 @@ class Trainer:
     """Training in progress, kept between calls (momentum and Adam keep their memory)."""
 
     def __init__(
-        self, network: Network, batch_size: int = 10, eta: float = 3.0, seed: int = 0, **improvements: Any
+        self, network: Network, batch_size: int = 10, eta: float | None = None, seed: int = 0, **improvements: Any
     ) -> None: ...
     def run(self, data: Data, epochs: int = 1) -> List[_Metrics]: ...
     @property

@@ -536,7 +536,9 @@ impl Network {
     /// Trains by mini-batch SGD (or the chosen optimizer) and returns one dict per epoch with the
     /// keys of `backprop train --metrics`. `y` holds labels 0..n_L-1 (or target rows of shape
     /// (N, n_L)); `test` is an optional (X_test, y_test). `callback(metrics)` is called after
-    /// each epoch; returning False stops training. Improvements, as on the command line:
+    /// each epoch; returning False stops training. `eta` defaults to the rule's: 3 (the
+    /// lecture's) for SGD and momentum, 0.001 for optimizer="adam". Improvements, as on the
+    /// command line:
     /// lambda (L2; also lambda_), l1, optimizer ("sgd", "momentum", "nesterov", "adam"),
     /// momentum, nesterov, beta1, beta2, epsilon, dropout, schedule ("step:10:0.5", ...),
     /// early_stop (patience), validation (fraction or count), threads.
@@ -547,7 +549,7 @@ impl Network {
     /// Ctrl-C raises KeyboardInterrupt after the mini-batch in progress; it, an error (a
     /// diverged training is FloatingPointError) or the callback's exception leave the network
     /// as it was before the call.
-    #[pyo3(signature = (x, y, epochs=TrainSettings::DEFAULT_EPOCHS, batch_size=TrainSettings::DEFAULT_BATCH_SIZE, eta=TrainSettings::DEFAULT_ETA, seed=0, test=None, callback=None, **improvements))]
+    #[pyo3(signature = (x, y, epochs=TrainSettings::DEFAULT_EPOCHS, batch_size=TrainSettings::DEFAULT_BATCH_SIZE, eta=None, seed=0, test=None, callback=None, **improvements))]
     #[allow(clippy::too_many_arguments)]
     fn train<'py>(
         &self,
@@ -556,7 +558,7 @@ impl Network {
         y: &Bound<'py, PyAny>,
         epochs: usize,
         batch_size: usize,
-        eta: f64,
+        eta: Option<f64>,
         seed: u64,
         test: Option<&Bound<'py, PyAny>>,
         callback: Option<Py<PyAny>>,
@@ -933,16 +935,17 @@ impl Trainer {
 #[pymethods]
 impl Trainer {
     #[new]
-    #[pyo3(signature = (network, batch_size=TrainSettings::DEFAULT_BATCH_SIZE, eta=TrainSettings::DEFAULT_ETA, seed=0, **improvements))]
+    #[pyo3(signature = (network, batch_size=TrainSettings::DEFAULT_BATCH_SIZE, eta=None, seed=0, **improvements))]
     fn new(
         py: Python<'_>,
         network: &Network,
         batch_size: usize,
-        eta: f64,
+        eta: Option<f64>,
         seed: u64,
         improvements: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Self> {
         let parsed = training::parse(1, batch_size, eta, seed, improvements)?;
+        let eta = parsed.settings.eta; // the rule's default when not given
         if parsed.validation.is_some() {
             return Err(value_error(
                 "a Trainer runs without a validation split: no early_stop, halve-on-plateau or validation",
@@ -1048,7 +1051,7 @@ pub fn _rebuild_trainer(
     improvements: &Bound<'_, PyDict>,
     state: &Bound<'_, PyDict>,
 ) -> PyResult<Trainer> {
-    let trainer = Trainer::new(py, network, batch_size, eta, seed, Some(improvements))?;
+    let trainer = Trainer::new(py, network, batch_size, Some(eta), seed, Some(improvements))?;
     {
         let mut guard = trainer.lock("restore it")?;
         match &mut *guard {

@@ -58,11 +58,12 @@ where
 }
 
 /// Reads `epochs`, `batch_size`, `eta`, `seed` and the improvements into settings, refusing an
-/// unknown keyword, as the command line refuses an unknown flag.
+/// unknown keyword, as the command line refuses an unknown flag. Without `eta`, the default of
+/// the rule (the lecture's 3, Adam's 0.001: `TrainSettings::default_eta`), as on the command line.
 pub fn parse(
     epochs: usize,
     batch_size: usize,
-    eta: f64,
+    eta: Option<f64>,
     seed: u64,
     kw: Option<&Bound<'_, PyDict>>,
 ) -> PyResult<Parsed> {
@@ -121,6 +122,7 @@ pub fn parse(
         None => Schedule::Constant,
         Some(text) => Schedule::parse(&text).map_err(|e| value_error(format!("schedule: {e}")))?,
     };
+    let eta = eta.unwrap_or_else(|| TrainSettings::default_eta(&optimizer));
     let settings = TrainSettings {
         epochs,
         batch_size,

@@ -216,3 +216,15 @@ def test_non_finite_outputs_raise_instead_of_predicting():
     for call in (lambda: r.feedforward(X), lambda: r.feedforward(X[0]), lambda: r.evaluate(X, Y)):
         with pytest.raises((ValueError, FloatingPointError), match=r"a\^\(2\)"):
             call()
+
+
+def test_eta_defaults_to_the_rule_adam_0_001_and_the_lecture_3():
+    """Adam at the lecture's eta = 3 ends at chance; without eta each rule gets its own default,
+    as `backprop train` does (issue 26)."""
+    rng = np.random.default_rng(0)
+    x = rng.random((50, 784), dtype=np.float32)
+    y = rng.integers(0, 10, 50)
+    net = backprop.Network([784, 10, 10], seed=1)
+    assert net.train(x, y, epochs=1, optimizer="adam")[0]["eta"] == 0.001
+    assert net.train(x, y, epochs=1)[0]["eta"] == 3.0
+    assert net.train(x, y, epochs=1, optimizer="adam", eta=0.25)[0]["eta"] == 0.25

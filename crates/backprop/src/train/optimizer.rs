@@ -167,6 +167,38 @@ impl<F: Float> OptimizerState<F> {
     }
 }
 
+/// Values below this are set to 0 by the rules with a state (momentum, Nesterov, Adam): every
+/// gradient they read and every velocity, moment and weight they write. With an L2 penalty, a
+/// weight that the data never moves (a pixel that is 0 in every image) is pulled toward 0 by
+/// Adam's normalised steps and ends near 10⁻²⁷, its gradient `(λ/n) w` near 10⁻³³; from there
+/// `g²` underflows and the moments become subnormal. Counted in a 784-100-10 ReLU/softmax run
+/// with Adam, η = 0.001, m = 200 and scikit-learn's default `alpha` on Fashion-MNIST: from epoch 3
+/// on, 6 million of the 24 million element updates of each epoch squared a gradient that
+/// underflowed, and from epoch 5 a quarter of the first moments and 0.4% of `W^(2)` were
+/// subnormal. Intel CPUs take a microcode assist (about 150 cycles) for such operations, which
+/// is how an epoch there went from 0.29 s to 1.2 s. A weight of 2⁻⁶⁴ (5·10⁻²⁰) changes no sum of
+/// an `f32` network; setting it to 0 is exact on every CPU and kernel (scalar code, one
+/// comparison), so results stay the same bits everywhere. Plain SGD, whose weights the penalty
+/// shrinks by `1 − ηλ/n` a step and which never get there, is left alone.
+pub const TINY: f64 = 5.421010862427522e-20; // 2⁻⁶⁴
+
+/// Adam squares a gradient only from this size up (2⁻⁵⁶), so that `(1 − β₂) g²` stays a normal
+/// number; below it `g²` counts as 0.
+const TINY_ROOT: f64 = 1.3877787807814457e-17; // 2⁻⁵⁶
+
+/// Adam's second moments below this (2⁻¹⁰⁰) are set to 0.
+const TINY_SQUARE: f64 = 7.888609052210118e-31; // 2⁻¹⁰⁰
+
+/// `x`, or 0 when `|x|` is below `tiny`.
+#[inline(always)]
+fn flush<F: Float>(x: F, tiny: F) -> F {
+    if x.abs() < tiny {
+        F::zero()
+    } else {
+        x
+    }
+}
+
 /// One parameter tensor's update, elementwise.
 fn update<F: Float, D: ndarray::Dimension>(
     optimizer: &Optimizer,
@@ -177,20 +209,23 @@ fn update<F: Float, D: ndarray::Dimension>(
     first: &mut ndarray::Array<F, D>,
     second: Option<&mut ndarray::Array<F, D>>,
 ) {
+    let (tiny, tiny_root, tiny_square) = (F::cast(TINY), F::cast(TINY_ROOT), F::cast(TINY_SQUARE));
     match *optimizer {
         Optimizer::Sgd => descend(theta, g, eta),
         Optimizer::Momentum { mu } => {
             let mu = F::cast(mu);
             Zip::from(theta).and(first).and(g).for_each(|w, v, &g| {
-                *v = mu * *v - eta * g;
-                *w += *v;
+                let g = flush(g, tiny);
+                *v = flush(mu * *v - eta * g, tiny);
+                *w = flush(*w + *v, tiny);
             });
         }
         Optimizer::Nesterov { mu } => {
             let mu = F::cast(mu);
             Zip::from(theta).and(first).and(g).for_each(|w, v, &g| {
-                let v_new = mu * *v - eta * g;
-                *w += -mu * *v + (F::one() + mu) * v_new;
+                let g = flush(g, tiny);
+                let v_new = flush(mu * *v - eta * g, tiny);
+                *w = flush(*w + (-mu * *v + (F::one() + mu) * v_new), tiny);
                 *v = v_new;
             });
         }
@@ -208,10 +243,16 @@ fn update<F: Float, D: ndarray::Dimension>(
                 .and(second)
                 .and(g)
                 .for_each(|w, m, s, &g| {
-                    *m = b1 * *m + (F::one() - b1) * g;
-                    *s = b2 * *s + (F::one() - b2) * g * g;
+                    let g = flush(g, tiny);
+                    let g_squared = if g.abs() < tiny_root {
+                        F::zero()
+                    } else {
+                        g * g
+                    };
+                    *m = flush(b1 * *m + (F::one() - b1) * g, tiny);
+                    *s = flush(b2 * *s + (F::one() - b2) * g_squared, tiny_square);
                     let (m_hat, s_hat) = (*m / c1, *s / c2);
-                    *w -= eta * m_hat / (s_hat.sqrt() + eps);
+                    *w = flush(*w - eta * m_hat / (s_hat.sqrt() + eps), tiny);
                 });
         }
     }
@@ -251,6 +292,54 @@ impl<F: Float> Network<F> {
                 &mut state.first_b[l],
                 second_b,
             );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::Array1;
+
+    /// A weight the data never moves, under an L2 penalty: the estimator's setting of issue 26
+    /// (`(λ/n) = alpha / batch_size = 5·10⁻⁷`). No rule may leave a subnormal number in the
+    /// weights or its state: each costs a microcode assist per operation on Intel CPUs.
+    #[test]
+    fn a_decaying_weight_never_becomes_subnormal() {
+        let rules = [
+            Optimizer::Adam {
+                beta1: 0.9,
+                beta2: 0.999,
+                epsilon: 1e-8,
+            },
+            Optimizer::Momentum { mu: 0.9 },
+            Optimizer::Nesterov { mu: 0.9 },
+        ];
+        let normal_or_zero = |x: f32| x == 0.0 || x.abs() >= f32::MIN_POSITIVE;
+        for rule in rules {
+            let eta = if matches!(rule, Optimizer::Adam { .. }) {
+                0.001
+            } else {
+                0.1
+            };
+            let mut w = Array1::from_vec(vec![0.05f32, -0.03, 1e-3]);
+            let (mut first, mut second) = (Array1::zeros(3), Array1::zeros(3));
+            for t in 1..=20_000u64 {
+                let g = w.mapv(|w| 5e-7f32 * w);
+                let adam = matches!(rule, Optimizer::Adam { .. });
+                update(
+                    &rule,
+                    eta,
+                    t,
+                    &mut w,
+                    &g,
+                    &mut first,
+                    adam.then_some(&mut second),
+                );
+                for &x in w.iter().chain(&first).chain(&second) {
+                    assert!(normal_or_zero(x), "{rule:?}, step {t}: {x:e}");
+                }
+            }
         }
     }
 }
