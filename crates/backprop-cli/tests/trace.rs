@@ -178,7 +178,7 @@ fn trace_prints_the_five_steps_in_the_lectures_notation() {
         "Step 1. Input: a^(1) = x",
         "Step 2. Forward pass: z^(l) = W^(l) a^(l-1) + b^(l)",
         "Step 3. Output error (BP1): δ^(4) = (a^(4) − y) ∘ σ'(z^(4))",
-        "Step 4. Backward pass (BP2): δ^(l) = ((W^(l+1))ᵀ δ^(l+1)) ∘ σ'(z^(l)),  l = 3 … 2",
+        "Step 4. Backward pass (BP2): δ^(l) = ((W^(l+1))ᵀ δ^(l+1)) ∘ σ'(z^(l)),  l = 3, 2",
         "Step 5. Gradients (BP3, BP4)",
         "Cost: C = ‖a^(4) − y‖² / 2 = ",
     ];

@@ -169,11 +169,11 @@ fn step_forward(t: &Traced) -> Step<'_> {
         formula: notation(
             format!(
                 "z^(l) = W^(l) a^(l-1) + b^(l),  a^(l) = σ(z^(l)),  {}",
-                layer_range(2, big_l, "…")
+                layer_range(2, big_l, false)
             ),
             format!(
                 r"z^{{(l)}} = W^{{(l)}} a^{{(l-1)}} + b^{{(l)}}, \quad a^{{(l)}} = \sigma(z^{{(l)}}), \quad {}",
-                layer_range(2, big_l, r"\dots,")
+                layer_range(2, big_l, true)
             ),
         ),
         notes: vec![notation(
@@ -282,11 +282,11 @@ fn step_backward(t: &Traced) -> Step<'_> {
         formula: notation(
             format!(
                 "δ^(l) = ((W^(l+1))ᵀ δ^(l+1)) ∘ σ'(z^(l)),  {}",
-                layer_range(big_l - 1, 2, "…")
+                layer_range(big_l - 1, 2, false)
             ),
             format!(
                 r"\delta^{{(l)}} = \left( (W^{{(l+1)}})^T \delta^{{(l+1)}} \right) \odot \sigma'(z^{{(l)}}), \quad {}",
-                layer_range(big_l - 1, 2, r"\dots,")
+                layer_range(big_l - 1, 2, true)
             ),
         ),
         notes,
@@ -314,11 +314,11 @@ fn step_gradients(t: &Traced) -> Step<'_> {
         formula: notation(
             format!(
                 "∇b^(l) = δ^(l) (BP3),  ∇W^(l) = δ^(l) (a^(l-1))ᵀ (BP4),  {}",
-                layer_range(2, t.big_l(), "…")
+                layer_range(2, t.big_l(), false)
             ),
             format!(
                 r"\nabla_{{b^{{(l)}}}} C = \delta^{{(l)}} \;\text{{(BP3)}}, \quad \nabla_{{W^{{(l)}}}} C = \delta^{{(l)}} (a^{{(l-1)}})^T \;\text{{(BP4)}}, \quad {}",
-                layer_range(2, t.big_l(), r"\dots,")
+                layer_range(2, t.big_l(), true)
             ),
         ),
         notes: vec![notation(
@@ -329,12 +329,14 @@ fn step_gradients(t: &Traced) -> Step<'_> {
     }
 }
 
-/// `l = 2 … 4`, or `l = 2` when the range has one layer; `dots` separates the ends.
-fn layer_range(from: usize, to: usize, dots: &str) -> String {
-    if from == to {
-        format!("l = {from}")
-    } else {
-        format!("l = {from} {dots} {to}")
+/// The layers `from` to `to` (either way): `l = 2`, `l = 2, 3`, or with more between them
+/// `l = 2 … 4` (plain) and `l = 2, \dots, 4` (LaTeX).
+fn layer_range(from: usize, to: usize, latex: bool) -> String {
+    match from.abs_diff(to) {
+        0 => format!("l = {from}"),
+        1 => format!("l = {from}, {to}"),
+        _ if latex => format!(r"l = {from}, \dots, {to}"),
+        _ => format!("l = {from} … {to}"),
     }
 }
 
