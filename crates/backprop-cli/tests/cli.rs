@@ -481,3 +481,27 @@ fn the_default_eta_follows_the_update_rule() {
     assert!(banner(&["--optimizer", "adam"]).contains("η = 0.001,"));
     assert!(banner(&["--optimizer", "adam", "--eta", "0.01"]).contains("η = 0.01,"));
 }
+
+/// Adam at the lecture's η = 3 saturates every output (the cost stays finite at 0.5 and the
+/// network answers one class): that is divergence, with exit 1 and the model kept, not a run
+/// that ends quietly at chance (issue 26).
+#[test]
+fn a_run_stuck_in_saturation_is_reported_as_divergence() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("keep.safetensors");
+    std::fs::write(&model, b"precious").unwrap();
+    let args = [
+        "train",
+        "--optimizer",
+        "adam",
+        "--eta",
+        "3",
+        "--epochs",
+        "3",
+        "--quiet",
+        "--save",
+        model.to_str().unwrap(),
+    ];
+    fails(&args, 1, "is saturated");
+    assert_eq!(std::fs::read(&model).unwrap(), b"precious");
+}

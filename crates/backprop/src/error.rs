@@ -50,8 +50,9 @@ pub enum Error {
     /// [`crate::train::distributed`].
     #[error("distributed training: {0}")]
     Distributed(String),
-    /// The cost, or a weight or bias, became NaN or infinite during training.
-    #[error("training diverged in epoch {epoch}: {}; try a smaller learning rate than η = {eta:?}, or the scaled initialisation (saturated outputs make the logarithmic costs infinite)", diverged_what(*.layer, *.cost))]
+    /// The cost, or a weight or bias, became NaN or infinite during training; or every neuron
+    /// of a hidden layer saturated, so that no gradient crosses it and training is stuck.
+    #[error("training diverged in epoch {epoch}: {}; try a smaller learning rate than η = {eta:?}, or the scaled initialisation (saturated outputs make the logarithmic costs infinite)", diverged_what(*.layer, *.cost, *.saturated))]
     Diverged {
         /// The epoch (1-based) in which it happened.
         epoch: usize,
@@ -63,6 +64,11 @@ pub enum Error {
         layer: Option<usize>,
         /// The learning rate in use.
         eta: f64,
+        /// The first hidden layer whose every neuron is saturated on the first training
+        /// examples ([`Network::saturated_layer`](crate::Network::saturated_layer)), when that
+        /// is what stopped training: the weights are finite but so large that `σ'(z)` is 0 and
+        /// the network answers one class.
+        saturated: Option<usize>,
     },
     /// A network's activations stopped being finite (weights so large that `z` overflows):
     /// its output is not a class.
@@ -75,12 +81,17 @@ pub enum Error {
     },
 }
 
-fn diverged_what(layer: Option<usize>, cost: f64) -> String {
-    match layer {
-        Some(l) => format!(
+fn diverged_what(layer: Option<usize>, cost: f64, saturated: Option<usize>) -> String {
+    match (layer, saturated) {
+        (Some(l), _) => format!(
             "the weights or biases of layer {l} became NaN or infinite (the training cost was {cost})"
         ),
-        None => format!("the cost became {cost}"),
+        (None, Some(l)) => format!(
+            "every neuron of layer {l} is saturated (σ'(z) below {:e} on the first {} training examples), so no gradient crosses it and the network answers one class (the training cost was {cost})",
+            crate::train::stuck::SATURATED,
+            crate::train::stuck::SAMPLE
+        ),
+        (None, None) => format!("the cost became {cost}"),
     }
 }
 

@@ -102,7 +102,8 @@ pub(crate) fn set_workers(n: usize, spin: Duration) -> usize {
     SPIN_NS.store(spin.as_nanos() as u64, Ordering::Relaxed);
     let mut started = 0;
     for (i, cell) in SLOTS.iter().enumerate().take(n) {
-        if cell.get().is_none() && !start_worker(i, cell) {
+        let running = cell.get().is_some_and(|slot| slot.thread.get().is_some());
+        if !running && !start_worker(i, cell) {
             break;
         }
         started = i + 1;
@@ -194,6 +195,7 @@ fn claim() -> Option<&'static Slot> {
     SLOTS[..active]
         .iter()
         .filter_map(OnceLock::get)
+        .filter(|slot| slot.thread.get().is_some()) // a worker the OS refused has no thread
         .find(|slot| {
             slot.state
                 .compare_exchange(IDLE, CLAIMED, Ordering::Acquire, Ordering::Relaxed)
@@ -213,43 +215,64 @@ unsafe fn call_once<B: FnOnce()>(data: *mut ()) {
     }
 }
 
-/// Finishes the job of `slot` and frees it: when dropped, so that the job's closure (on the
-/// stack of [`join`]) outlives the job even when `a` panics. A job that its worker has not
-/// started yet (the worker's core was busy with something else, or its thread was descheduled)
-/// is taken back and run here rather than waited for.
+/// The job posted to `slot`, taken back if its worker has not started it (the worker's core was
+/// busy with something else, or its thread was descheduled): the slot is then free again and
+/// the job is the caller's to run.
+fn take_back(slot: &Slot) -> Option<Job> {
+    slot.state
+        .compare_exchange(POSTED, TAKEN, Ordering::Acquire, Ordering::Relaxed)
+        .ok()?;
+    // SAFETY: we moved the state from `POSTED` to `TAKEN`: the worker will not touch the job.
+    let job = unsafe { (*slot.job.get()).take() };
+    slot.state.store(IDLE, Ordering::Release);
+    job
+}
+
+/// Waits until the worker of `slot` has run its job, frees the slot and returns whether the job
+/// panicked.
+fn wait_done(slot: &Slot) -> bool {
+    let mut turns = 0u32;
+    while slot.state.load(Ordering::Acquire) != DONE {
+        turns = turns.wrapping_add(1);
+        if turns >= 1 << 16 {
+            thread::yield_now(); // the worker may be waiting for a core
+        } else {
+            std::hint::spin_loop();
+        }
+    }
+    let panicked = slot.panicked.swap(false, Ordering::Relaxed);
+    slot.state.store(IDLE, Ordering::Release);
+    panicked
+}
+
+/// The job posted to a slot, until it is finished: [`Handover::finish`] after `a` returned;
+/// dropped unfinished only while `a` unwinds, when the job is taken back and discarded or waited
+/// for, so that its closure (on the stack of [`join`]) outlives it either way.
 struct Handover(&'static Slot);
+
+impl Handover {
+    /// Runs the job here if its worker has not started it, else waits for it; returns whether
+    /// it panicked on the worker.
+    fn finish(self) -> bool {
+        let slot = self.0;
+        std::mem::forget(self); // finished here, not by `drop`
+        match take_back(slot) {
+            Some(job) => {
+                // SAFETY: `job` was made by `join_on` from an `FnOnce` that is still alive.
+                unsafe { (job.call)(job.data) };
+                false
+            }
+            None => wait_done(slot),
+        }
+    }
+}
 
 impl Drop for Handover {
     fn drop(&mut self) {
-        let slot = self.0;
-        let taken_back = slot
-            .state
-            .compare_exchange(POSTED, TAKEN, Ordering::Acquire, Ordering::Relaxed)
-            .is_ok();
-        if taken_back {
-            // SAFETY: we moved the state from `POSTED` to `TAKEN`: the worker will not touch the
-            // job, and it is ours to run (its closure is on our stack, alive).
-            let job = unsafe { (*slot.job.get()).take() }.expect("a posted slot holds its job");
-            slot.state.store(IDLE, Ordering::Release);
-            if !thread::panicking() {
-                // SAFETY: `job` was made by `join` from an `FnOnce` that is still alive.
-                unsafe { (job.call)(job.data) };
-            }
-            return;
-        }
-        let mut turns = 0u32;
-        while slot.state.load(Ordering::Acquire) != DONE {
-            turns = turns.wrapping_add(1);
-            if turns >= 1 << 16 {
-                thread::yield_now(); // the worker may be waiting for a core
-            } else {
-                std::hint::spin_loop();
-            }
-        }
-        let panicked = slot.panicked.swap(false, Ordering::Relaxed);
-        slot.state.store(IDLE, Ordering::Release);
-        if panicked && !thread::panicking() {
-            resume_unwind(Box::new("a thread of the team panicked"));
+        // `a` is unwinding: a job not started is discarded (its closure is dropped with the
+        // caller's frame), one started is waited for; its own panic, if any, is dropped.
+        if take_back(self.0).is_none() {
+            wait_done(self.0);
         }
     }
 }
@@ -291,7 +314,9 @@ where
         }
     }
     a();
-    drop(handover);
+    if handover.finish() {
+        resume_unwind(Box::new("a thread of the team panicked"));
+    }
 }
 
 #[cfg(test)]
@@ -362,6 +387,33 @@ mod tests {
         }
         assert_eq!(count.load(Ordering::Relaxed), 100);
         assert_eq!(here.load(Ordering::Relaxed), 100);
+    }
+
+    #[test]
+    fn a_join_inside_an_unwinding_drop_still_runs_both_halves() {
+        // Found by review: "a panicked" was read from `thread::panicking()`, which is also true
+        // in a destructor that runs while another panic unwinds, and `b` was skipped there.
+        struct Guard<'c>(&'c AtomicUsize);
+        impl Drop for Guard<'_> {
+            fn drop(&mut self) {
+                let slot: &'static Slot = Box::leak(Box::new(Slot::new())); // taken back for sure
+                slot.state.store(CLAIMED, Ordering::Relaxed);
+                join_on(
+                    slot,
+                    || {},
+                    || {
+                        self.0.fetch_add(1, Ordering::Relaxed);
+                    },
+                );
+            }
+        }
+        let count = AtomicUsize::new(0);
+        let unwound = catch_unwind(AssertUnwindSafe(|| {
+            let _guard = Guard(&count);
+            panic!("unwinding");
+        }));
+        assert!(unwound.is_err());
+        assert_eq!(count.load(Ordering::Relaxed), 1);
     }
 
     #[test]

@@ -481,6 +481,15 @@ impl<F: Float> Trainer<F> {
             .cost(&self.network, train.len());
         let train_cost = cost_sum / train.len() as f64 + penalty;
         self.check_finite(self.epoch, train_cost)?;
+        if let Some(layer) = self.network.saturated_layer(train)? {
+            return Err(Error::Diverged {
+                epoch: self.epoch,
+                cost: train_cost,
+                layer: None,
+                eta: self.eta,
+                saturated: Some(layer),
+            });
+        }
         let validation = validation.map(|v| self.network.evaluate(v)).transpose()?;
         if let Some(v) = &validation {
             if self.best.as_ref().is_none_or(|b| v.accuracy() > b.accuracy) {
@@ -526,6 +535,7 @@ impl<F: Float> Trainer<F> {
                 cost,
                 layer,
                 eta: self.eta,
+                saturated: None,
             });
         }
         Ok(())
