@@ -96,6 +96,11 @@ pub struct Network {
 struct State {
     inner: Inner,
     training: bool,
+    /// The name of the initialisation it was built with ("" when loaded from a file).
+    init: &'static str,
+    /// The `training` metadata of its last completed `train` (`TrainSettings::to_metadata`,
+    /// as the command line writes it), saved with it; empty before any.
+    metadata: std::collections::BTreeMap<String, String>,
 }
 
 impl Network {
@@ -110,10 +115,15 @@ impl Network {
         self.read().inner.clone()
     }
     pub fn wrap(inner: Inner) -> Network {
+        Network::built(inner, "")
+    }
+    fn built(inner: Inner, init: &'static str) -> Network {
         Network {
             state: RwLock::new(State {
                 inner,
                 training: false,
+                init,
+                metadata: Default::default(),
             }),
         }
     }
@@ -168,11 +178,14 @@ impl Training<'_> {
         self.network.write().inner = inner;
     }
     /// Training succeeded: `inner` is the network now.
-    fn finish(mut self, inner: Inner) {
+    fn finish(mut self, inner: Inner, settings: &TrainSettings, data: &str) {
         self.before = None;
         let mut state = self.network.write();
         state.inner = inner;
         state.training = false;
+        if let Ok(metadata) = settings.to_metadata(data, state.init) {
+            state.metadata = metadata;
+        }
     }
 }
 
@@ -394,7 +407,7 @@ impl Network {
         } else {
             Inner::F32(builder.build().map_err(convert::error)?)
         };
-        Ok(Network::wrap(inner))
+        Ok(Network::built(inner, init.name()))
     }
 
     /// [n_1, ..., n_L].
@@ -581,11 +594,13 @@ impl Network {
                 Some(convert::dataset(&tx, &ty, n_out)?)
             }
         };
+        let settings = parsed.settings.clone();
+        let described = format!("arrays from Python: {} examples", data.len());
         let (trained, reports) = with!(inner, net, F => {
             let (n, r) = train_inner(py, &training, net, (data, test), parsed, callback)?;
             (F::wrap(n), r)
         });
-        training.finish(trained);
+        training.finish(trained, &settings, &described);
         PyList::new(
             py,
             reports
@@ -616,7 +631,11 @@ impl Network {
 
     /// Saves the network as a safetensors model file (float32, as the command line writes them).
     fn save(&self, path: PathBuf) -> PyResult<()> {
-        with!(&self.get(), net, F => model_file::save(net, &path, &Default::default()).map_err(convert::error))
+        let (inner, metadata) = {
+            let state = self.read();
+            (state.inner.clone(), state.metadata.clone())
+        };
+        with!(&inner, net, F => model_file::save(net, &path, &metadata).map_err(convert::error))
     }
 
     /// Back-propagation against finite differences of the mean cost over (X, y), in float64:

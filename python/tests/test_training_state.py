@@ -228,3 +228,30 @@ def test_eta_defaults_to_the_rule_adam_0_001_and_the_lecture_3():
     assert net.train(x, y, epochs=1, optimizer="adam")[0]["eta"] == 0.001
     assert net.train(x, y, epochs=1)[0]["eta"] == 3.0
     assert net.train(x, y, epochs=1, optimizer="adam", eta=0.01)[0]["eta"] == 0.01
+
+
+def test_a_model_saved_after_training_says_how_it_was_trained(tmp_path):
+    """The `training` metadata the command line writes (issue 26): the settings, the data and
+    the initialisation, so that the ONNX export carries them too."""
+    import json
+    import struct
+
+    rng = np.random.default_rng(0)
+    x = rng.random((40, 784), dtype=np.float32) * 0.05
+    y = rng.integers(0, 10, 40)
+    net = backprop.Network([784, 10, 10], init="scaled", seed=1)
+    path = tmp_path / "m.safetensors"
+
+    def metadata():
+        raw = path.read_bytes()
+        (n,) = struct.unpack("<Q", raw[:8])
+        return json.loads(raw[8:8 + n]).get("__metadata__", {})
+
+    net.save(str(path))
+    assert "training" not in metadata()
+    net.train(x, y, epochs=2, batch_size=8, optimizer="adam", seed=3)
+    net.save(str(path))
+    training = json.loads(metadata()["training"])
+    assert training["epochs"] == 2 and training["batch_size"] == 8 and training["seed"] == 3
+    assert training["eta"] == 0.001 and training["init"] == "scaled"
+    assert "40 examples" in training["data"]
