@@ -64,7 +64,7 @@ pub enum Error {
         layer: Option<usize>,
         /// The learning rate in use.
         eta: f64,
-        /// The first hidden layer whose every neuron is saturated on the first training
+        /// The first hidden layer whose every neuron is saturated on a sample of the training
         /// examples ([`Network::saturated_layer`](crate::Network::saturated_layer)), when that
         /// is what stopped training: the weights are finite but so large that `σ'(z)` is 0 and
         /// the network answers one class.
@@ -87,7 +87,7 @@ fn diverged_what(layer: Option<usize>, cost: f64, saturated: Option<usize>) -> S
             "the weights or biases of layer {l} became NaN or infinite (the training cost was {cost})"
         ),
         (None, Some(l)) => format!(
-            "every neuron of layer {l} is saturated (σ'(z) below {:e} on the first {} training examples), so no gradient crosses it and the network answers one class (the training cost was {cost})",
+            "every neuron of layer {l} is saturated (σ'(z) below {:e} on {} training examples), so no gradient crosses it and the network answers one class (the training cost was {cost})",
             crate::train::stuck::SATURATED,
             crate::train::stuck::SAMPLE
         ),

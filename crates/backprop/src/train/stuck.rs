@@ -16,7 +16,8 @@ use crate::lecture::batch::Workspace;
 use crate::lecture::cost::Cost;
 use crate::lecture::network::Network;
 
-/// The check looks at this many examples: the first of the training set.
+/// The check looks at this many examples of the training set, evenly spread over it (a file
+/// sorted by class, or starting with blank rows, does not fool it).
 pub const SAMPLE: usize = 256;
 
 /// A neuron is saturated for an example when `σ'(z)` is below this (sigmoid: `|z|` above about
@@ -25,7 +26,7 @@ pub const SATURATED: f64 = 1e-6;
 
 impl<F: Float> Network<F> {
     /// The first hidden layer `l` whose every neuron is saturated (`σ'(z) <` [`SATURATED`]) for
-    /// each of the first [`SAMPLE`] examples of `data`, if any: a layer no gradient crosses (with
+    /// each of [`SAMPLE`] examples evenly spread over `data`, if any: a layer no gradient crosses (with
     /// the quadratic cost, the output layer counts too).
     /// Errors as [`Network::evaluate`] does when an activation is not finite.
     pub fn saturated_layer(&self, data: &Dataset) -> Result<Option<usize>> {
@@ -33,9 +34,9 @@ impl<F: Float> Network<F> {
         if n == 0 {
             return Ok(None);
         }
-        let first: Vec<usize> = (0..n).collect();
+        let spread: Vec<usize> = (0..n).map(|i| i * data.len() / n).collect();
         let mut ws = Workspace::new(self, n);
-        data.inputs_into(&first, ws.inputs_mut());
+        data.inputs_into(&spread, ws.inputs_mut());
         self.forward_batch(&mut ws);
         self.check_activations(&ws, 0)?;
         let tiny = F::cast(SATURATED);
