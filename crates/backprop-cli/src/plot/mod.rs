@@ -12,6 +12,7 @@
 //! neuron, the influence map of one example).
 
 pub mod confusion;
+mod glyphs;
 pub mod influence;
 pub mod training;
 pub mod weights;
@@ -122,7 +123,8 @@ fn render_png(picture: &impl Picture) -> Result<Vec<u8>, String> {
     let (w, h) = picture.size();
     let mut rgb = vec![0u8; w as usize * h as usize * 3];
     {
-        let area = BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area();
+        let bitmap = BitMapBackend::with_buffer(&mut rgb, (w, h));
+        let area = glyphs::Glyphs(bitmap).into_drawing_area();
         picture.draw(&area)?;
         area.present().map_err(|e| e.to_string())?;
     }
