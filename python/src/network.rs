@@ -139,7 +139,10 @@ impl Network {
     }
     /// Marks the network as training and returns it with the mark: refused (RuntimeError) if
     /// another `train` call is running on it. The mark goes when the [`Training`] is dropped.
-    fn start_training(&self) -> PyResult<Training<'_>> {
+    /// `settings` and `data` become its `training` metadata at once, so that a save from the
+    /// callback pairs the epoch's weights with the settings that made them; a failed training
+    /// puts the old metadata back with the old weights.
+    fn start_training(&self, settings: &TrainSettings, data: &str) -> PyResult<Training<'_>> {
         let mut state = self.write();
         if state.training {
             return Err(PyRuntimeError::new_err(
@@ -147,9 +150,11 @@ impl Network {
             ));
         }
         state.training = true;
+        let metadata = settings.to_metadata(data, state.init).unwrap_or_default();
         Ok(Training {
             network: self,
             before: Some(state.inner.clone()),
+            metadata_before: std::mem::replace(&mut state.metadata, metadata),
         })
     }
 }
@@ -166,6 +171,8 @@ fn busy(what: &str) -> PyErr {
 struct Training<'a> {
     network: &'a Network,
     before: Option<Inner>,
+    /// The `training` metadata before this call, put back with `before` if it fails.
+    metadata_before: std::collections::BTreeMap<String, String>,
 }
 
 impl Training<'_> {
@@ -178,14 +185,11 @@ impl Training<'_> {
         self.network.write().inner = inner;
     }
     /// Training succeeded: `inner` is the network now.
-    fn finish(mut self, inner: Inner, settings: &TrainSettings, data: &str) {
+    fn finish(mut self, inner: Inner) {
         self.before = None;
         let mut state = self.network.write();
         state.inner = inner;
         state.training = false;
-        if let Ok(metadata) = settings.to_metadata(data, state.init) {
-            state.metadata = metadata;
-        }
     }
 }
 
@@ -194,6 +198,7 @@ impl Drop for Training<'_> {
         let mut state = self.network.write();
         if let Some(before) = self.before.take() {
             state.inner = before;
+            state.metadata = std::mem::take(&mut self.metadata_before);
         }
         state.training = false;
     }
@@ -578,10 +583,11 @@ impl Network {
         improvements: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyList>> {
         let parsed = training::parse(epochs, batch_size, eta, seed, improvements)?;
-        let training = self.start_training()?;
-        let inner = training.start();
-        let n_out = inner.architecture().sizes.last().copied().unwrap_or(0);
+        let n_out = self.get().architecture().sizes.last().copied().unwrap_or(0);
         let data = convert::dataset(x, y, n_out)?;
+        let described = format!("arrays from Python: {} examples", data.len());
+        let training = self.start_training(&parsed.settings, &described)?;
+        let inner = training.start();
         let test = match test {
             None => None,
             Some(t) => {
@@ -594,13 +600,11 @@ impl Network {
                 Some(convert::dataset(&tx, &ty, n_out)?)
             }
         };
-        let settings = parsed.settings.clone();
-        let described = format!("arrays from Python: {} examples", data.len());
         let (trained, reports) = with!(inner, net, F => {
             let (n, r) = train_inner(py, &training, net, (data, test), parsed, callback)?;
             (F::wrap(n), r)
         });
-        training.finish(trained, &settings, &described);
+        training.finish(trained);
         PyList::new(
             py,
             reports

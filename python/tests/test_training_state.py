@@ -255,3 +255,33 @@ def test_a_model_saved_after_training_says_how_it_was_trained(tmp_path):
     assert training["epochs"] == 2 and training["batch_size"] == 8 and training["seed"] == 3
     assert training["eta"] == 0.001 and training["init"] == "scaled"
     assert "40 examples" in training["data"]
+
+
+def test_a_save_from_the_callback_has_the_settings_of_the_training_in_progress(tmp_path):
+    """Found by attacking it: the callback's save paired the epoch's weights with the previous
+    training's settings; a failed training puts the old ones back."""
+    import json
+    import struct
+
+    def training_of(path):
+        raw = path.read_bytes()
+        (n,) = struct.unpack("<Q", raw[:8])
+        return json.loads(json.loads(raw[8:8 + n])["__metadata__"]["training"])
+
+    rng = np.random.default_rng(1)
+    x = rng.random((40, 784), dtype=np.float32) * 0.05
+    y = rng.integers(0, 10, 40)
+    net = backprop.Network([784, 10, 10], seed=1)
+    net.train(x, y, epochs=1, eta=0.5)
+    inside = tmp_path / "inside.safetensors"
+    net.train(x, y, epochs=2, eta=0.7, callback=lambda m: net.save(str(inside)))
+    assert training_of(inside)["eta"] == 0.7
+
+    def fail(_metrics):
+        raise ValueError("stop")
+
+    with pytest.raises(ValueError):
+        net.train(x, y, epochs=2, eta=0.9, callback=fail)
+    after = tmp_path / "after.safetensors"
+    net.save(str(after))
+    assert training_of(after)["eta"] == 0.7

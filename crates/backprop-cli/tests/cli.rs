@@ -502,6 +502,6 @@ fn a_run_stuck_in_saturation_is_reported_as_divergence() {
         "--save",
         model.to_str().unwrap(),
     ];
-    fails(&args, 1, "is saturated");
+    fails(&args, 1, "answers class 0 for every one");
     assert_eq!(std::fs::read(&model).unwrap(), b"precious");
 }

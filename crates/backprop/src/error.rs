@@ -50,9 +50,9 @@ pub enum Error {
     /// [`crate::train::distributed`].
     #[error("distributed training: {0}")]
     Distributed(String),
-    /// The cost, or a weight or bias, became NaN or infinite during training; or every neuron
-    /// of a hidden layer saturated, so that no gradient crosses it and training is stuck.
-    #[error("training diverged in epoch {epoch}: {}; try a smaller learning rate than η = {eta:?}, or the scaled initialisation (saturated outputs make the logarithmic costs infinite)", diverged_what(*.layer, *.cost, *.saturated))]
+    /// The cost, or a weight or bias, became NaN or infinite during training;
+    /// or the network got stuck: one answer for every example and no gradient left.
+    #[error("training diverged in epoch {epoch}: {}; try a smaller learning rate than η = {eta:?}, or the scaled initialisation (saturated outputs make the logarithmic costs infinite)", diverged_what(*.layer, *.cost, *.stuck_at))]
     Diverged {
         /// The epoch (1-based) in which it happened.
         epoch: usize,
@@ -64,11 +64,11 @@ pub enum Error {
         layer: Option<usize>,
         /// The learning rate in use.
         eta: f64,
-        /// The first hidden layer whose every neuron is saturated on a sample of the training
-        /// examples ([`Network::saturated_layer`](crate::Network::saturated_layer)), when that
-        /// is what stopped training: the weights are finite but so large that `σ'(z)` is 0 and
-        /// the network answers one class.
-        saturated: Option<usize>,
+        /// The one class the network answers, when that is what stopped training: on a sample
+        /// of the training examples it answers this class for all and its gradient is 0
+        /// ([`Network::stuck_at`](crate::Network::stuck_at)); the weights are finite but so
+        /// large that every neuron is saturated.
+        stuck_at: Option<usize>,
     },
     /// A network's activations stopped being finite (weights so large that `z` overflows):
     /// its output is not a class.
@@ -81,15 +81,15 @@ pub enum Error {
     },
 }
 
-fn diverged_what(layer: Option<usize>, cost: f64, saturated: Option<usize>) -> String {
-    match (layer, saturated) {
+fn diverged_what(layer: Option<usize>, cost: f64, stuck_at: Option<usize>) -> String {
+    match (layer, stuck_at) {
         (Some(l), _) => format!(
             "the weights or biases of layer {l} became NaN or infinite (the training cost was {cost})"
         ),
-        (None, Some(l)) => format!(
-            "every neuron of layer {l} is saturated (σ'(z) below {:e} on {} training examples), so no gradient crosses it and the network answers one class (the training cost was {cost})",
-            crate::train::stuck::SATURATED,
-            crate::train::stuck::SAMPLE
+        (None, Some(k)) => format!(
+            "the network answers class {k} for every one of {} training examples and its gradient is 0 (below {:e}): its neurons are saturated and no step can move it (the training cost was {cost})",
+            crate::train::stuck::SAMPLE,
+            crate::train::stuck::NO_GRADIENT
         ),
         (None, None) => format!("the cost became {cost}"),
     }

@@ -1,11 +1,15 @@
-//! Training that can no longer learn although every number is finite: a hidden layer whose every
-//! neuron is saturated. With a learning rate far too large (Adam at the lecture's η = 3), the
-//! weights grow until every sigmoid is 0 or 1 (or every ReLU is 0) for every input: `σ'(z)` is
-//! then 0, BP2 sends no error below the layer, the layers above see the same activations for
-//! every example, and the network answers one class (10% on ten classes) while the cost stays
-//! finite. With the quadratic cost the same holds for the output layer (BP1 multiplies by
-//! `σ'(z^(L))`): the lecture's network under Adam with η = 3 ends with every output at 0. The trainer reports that as divergence ([`Error::Diverged`](crate::Error) with
-//! `saturated`) after the epoch in which it happens, instead of finishing quietly.
+//! Training that can no longer learn although every number is finite. With a learning rate far
+//! too large (Adam at the lecture's η = 3), the weights grow until the neurons saturate: every
+//! sigmoid is 0 or 1, every ReLU 0, a softmax puts all of its mass on one class. The network then
+//! answers one class for every input, and `σ'(z)` (or the softmax's Jacobian) is 0, so the
+//! gradient is 0 and no step can move it; the cost stays finite. The trainer reports that as
+//! divergence ([`Error::Diverged`](crate::Error) with `stuck_at`) after the epoch in which it
+//! happens, instead of finishing quietly at chance.
+//!
+//! Both signs are required, on [`SAMPLE`] examples spread over the training set: one answer for
+//! all of them, and a mean gradient with no component above [`NO_GRADIENT`]. Saturated neurons
+//! whose pattern still differs between examples (inputs on a large scale, binary features) keep
+//! the network learning and are not reported; a data set of one class never is.
 //!
 //! Out of scope: single dead or saturated neurons (common and harmless), and slow learning.
 
@@ -13,47 +17,44 @@ use crate::error::Result;
 use crate::io::dataset::Dataset;
 use crate::kernel::float::Float;
 use crate::lecture::batch::Workspace;
-use crate::lecture::cost::Cost;
 use crate::lecture::network::Network;
+use crate::train::evaluate::argmax;
 
 /// The check looks at this many examples of the training set, evenly spread over it (a file
 /// sorted by class, or starting with blank rows, does not fool it).
 pub const SAMPLE: usize = 256;
 
-/// A neuron is saturated for an example when `σ'(z)` is below this (sigmoid: `|z|` above about
-/// 13.8; ReLU: `z ≤ 0`; tanh: `|z|` above about 7.3).
-pub const SATURATED: f64 = 1e-6;
+/// A mean gradient whose every component is below this (in absolute value) is no gradient.
+pub const NO_GRADIENT: f64 = 1e-8;
 
 impl<F: Float> Network<F> {
-    /// The first hidden layer `l` whose every neuron is saturated (`σ'(z) <` [`SATURATED`]) for
-    /// each of [`SAMPLE`] examples evenly spread over `data`, if any: a layer no gradient crosses (with
-    /// the quadratic cost, the output layer counts too).
-    /// Errors as [`Network::evaluate`] does when an activation is not finite.
-    pub fn saturated_layer(&self, data: &Dataset) -> Result<Option<usize>> {
+    /// `Some(k)` when the network answers class `k` for each of [`SAMPLE`] examples spread over
+    /// `data` (of at least two classes) and the mean gradient of the cost on them has no
+    /// component above [`NO_GRADIENT`]: training is stuck. Errors as [`Network::evaluate`] does
+    /// when an activation is not finite.
+    pub fn stuck_at(&self, data: &Dataset) -> Result<Option<usize>> {
         let n = SAMPLE.min(data.len());
-        if n == 0 {
-            return Ok(None);
-        }
         let spread: Vec<usize> = (0..n).map(|i| i * data.len() / n).collect();
+        let labels = data.labels();
+        if spread.iter().all(|&i| labels[i] == labels[spread[0]]) {
+            return Ok(None); // one class (or no example): one answer is right, not stuck
+        }
         let mut ws = Workspace::new(self, n);
         data.inputs_into(&spread, ws.inputs_mut());
+        data.targets_into(&spread, ws.targets_mut());
         self.forward_batch(&mut ws);
         self.check_activations(&ws, 0)?;
-        let tiny = F::cast(SATURATED);
-        let saturated = |l: usize| {
-            let sigma = self.activation(l);
-            ws.a_rows(l)
-                .iter()
-                .all(|&a| sigma.sigma_prime_of_a(a).is_some_and(|d| d.abs() < tiny))
-        };
-        // The output layer too when BP1 multiplies by σ'(z^(L)) (the quadratic cost): then not
-        // even the last weights learn. (With the cross-entropy and log-likelihood, δ^(L) = a − y.)
-        let last = if self.cost() == Cost::Quadratic {
-            self.num_layers()
-        } else {
-            self.num_layers() - 1
-        };
-        Ok((2..=last).find(|&l| saturated(l)))
+        let answers: Vec<usize> = ws.output().rows().into_iter().map(argmax).collect();
+        if answers.iter().any(|&k| k != answers[0]) {
+            return Ok(None);
+        }
+        self.backward_batch(&mut ws);
+        let tiny = F::cast(NO_GRADIENT);
+        let g = ws.gradient();
+        let moving = |v: &F| v.abs() >= tiny || !v.is_finite();
+        let any = g.nabla_w.iter().any(|(_, w)| w.iter().any(moving))
+            || g.nabla_b.iter().any(|(_, b)| b.iter().any(moving));
+        Ok((!any).then_some(answers[0]))
     }
 }
 
@@ -62,18 +63,20 @@ mod tests {
     use crate::{mnist_10k, Network, TrainSettings};
 
     #[test]
-    fn a_healthy_network_has_no_saturated_layer_and_huge_weights_do() {
+    fn a_healthy_network_is_not_stuck_and_a_saturated_one_is() {
         let data = mnist_10k().unwrap().split_at(1000).0;
         let mut net: Network = Network::builder(&[784, 30, 20, 10])
             .seed(1)
             .build()
             .unwrap();
-        assert_eq!(net.saturated_layer(&data).unwrap(), None);
+        assert_eq!(net.stuck_at(&data).unwrap(), None);
         net.train(&data, None, &TrainSettings::plain(1, 10, 3.0, 1))
             .unwrap();
-        assert_eq!(net.saturated_layer(&data).unwrap(), None);
-        net.weights_mut(3).mapv_inplace(|w| w * 1e4);
-        net.biases_mut(3).fill(-1e6);
-        assert_eq!(net.saturated_layer(&data).unwrap(), Some(3));
+        assert_eq!(net.stuck_at(&data).unwrap(), None);
+        // Every output sigmoid at 0 but that of class 7: one answer, σ' = 0 everywhere.
+        net.weights_mut(4).fill(0.0);
+        net.biases_mut(4).fill(-1e6);
+        net.biases_mut(4)[7] = 1e6;
+        assert_eq!(net.stuck_at(&data).unwrap(), Some(7));
     }
 }

@@ -481,13 +481,13 @@ impl<F: Float> Trainer<F> {
             .cost(&self.network, train.len());
         let train_cost = cost_sum / train.len() as f64 + penalty;
         self.check_finite(self.epoch, train_cost)?;
-        if let Some(layer) = self.network.saturated_layer(train)? {
+        if let Some(class) = self.network.stuck_at(train)? {
             return Err(Error::Diverged {
                 epoch: self.epoch,
                 cost: train_cost,
                 layer: None,
                 eta: self.eta,
-                saturated: Some(layer),
+                stuck_at: Some(class),
             });
         }
         let validation = validation.map(|v| self.network.evaluate(v)).transpose()?;
@@ -535,7 +535,7 @@ impl<F: Float> Trainer<F> {
                 cost,
                 layer,
                 eta: self.eta,
-                saturated: None,
+                stuck_at: None,
             });
         }
         Ok(())
