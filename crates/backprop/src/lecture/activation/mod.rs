@@ -87,14 +87,6 @@ macro_rules! activations {
                 }
             }
 
-            /// `σ'(z)` for one neuron, from its activation `a = σ(z)`; `None` for softmax.
-            pub fn sigma_prime_of_a<F: Float>(self, a: F) -> Option<F> {
-                match self {
-                    $(Activation::$variant => Some(<$ty>::sigma_prime_of_a(a)),)*
-                    Activation::Softmax => None,
-                }
-            }
-
             /// `A ← σ(A)` row by row, in place, for a mini-batch with one example per row.
             pub(crate) fn sigma_rows_in_place<F: Float>(self, mut z: ArrayViewMut2<'_, F>) {
                 match self {
