@@ -227,6 +227,46 @@ pub fn array2<'py, F: Float + Element>(py: Python<'py>, a: Array2<F>) -> Bound<'
     PyArray2::from_owned_array(py, a)
 }
 
+fn items<'py>(obj: &Bound<'py, PyAny>, name: &str) -> PyResult<Vec<Bound<'py, PyAny>>> {
+    obj.try_iter()
+        .map_err(|_| {
+            pyo3::exceptions::PyTypeError::new_err(format!(
+                "{name} must be a list of arrays, one per layer 2..L"
+            ))
+        })?
+        .collect()
+}
+
+/// `obj` as the matrices W^(2), ..., W^(L) in `F` (their shapes are checked by the caller).
+pub fn weights_from<F: Float + Element>(obj: &Bound<'_, PyAny>) -> PyResult<Vec<Array2<F>>> {
+    items(obj, "weights")?
+        .iter()
+        .enumerate()
+        .map(|(i, a)| matrix::<F>(a, &format!("weights[{i}] (W^({}))", i + 2)))
+        .collect()
+}
+
+/// `obj` as the vectors b^(2), ..., b^(L) in `F` (their shapes are checked by the caller).
+pub fn biases_from<F: Float + Element>(obj: &Bound<'_, PyAny>) -> PyResult<Vec<Array1<F>>> {
+    items(obj, "biases")?
+        .iter()
+        .enumerate()
+        .map(|(i, a)| vector::<F>(a, &format!("biases[{i}] (b^({}))", i + 2)))
+        .collect()
+}
+
+/// Epoch reports as a list of dicts, each the report's `metrics()` JSON (as `--metrics` writes).
+pub fn reports<'py>(
+    py: Python<'py>,
+    reports: &[backprop::EpochReport],
+) -> PyResult<Bound<'py, PyList>> {
+    let dicts = reports
+        .iter()
+        .map(|r| json::<f64>(py, &r.metrics(), false))
+        .collect::<PyResult<Vec<_>>>()?;
+    PyList::new(py, dicts)
+}
+
 /// A JSON value as Python objects: objects → dicts, numbers → int/float, `null` → None; a list
 /// of numbers → a 1-dimensional NumPy array and a list of equal lists of numbers → a
 /// 2-dimensional one, in `F` when `arrays` is set (else plain lists).

@@ -2,7 +2,9 @@
 //! It only translates: every computation, format, default and JSON shape is the library's.
 
 mod convert;
+mod data;
 mod network;
+mod trainer;
 mod training;
 
 use pyo3::prelude::*;
@@ -11,8 +13,7 @@ use pyo3::prelude::*;
 /// command line splits them; X float32 in [0, 1] of shape (N, 784), y int64 labels.
 #[pyfunction]
 fn mnist_10k(py: Python<'_>) -> PyResult<Py<PyAny>> {
-    let data = backprop::mnist_10k().map_err(convert::error)?;
-    let (train, test) = data.split_at(MNIST_TRAIN);
+    let (train, test) = backprop::mnist_10k_split().map_err(convert::error)?;
     let arrays = |d: &backprop::Dataset| -> PyResult<(Py<PyAny>, Py<PyAny>)> {
         let mut x = ndarray::Array2::<f32>::zeros((d.len(), d.n_inputs()));
         let all: Vec<usize> = (0..d.len()).collect();
@@ -28,14 +29,14 @@ fn mnist_10k(py: Python<'_>) -> PyResult<Py<PyAny>> {
     Ok((a, b, c, d).into_pyobject(py)?.into_any().unbind())
 }
 
-/// The CLI's split of the embedded digits: the first 8,000 train, the last 2,000 test.
-const MNIST_TRAIN: usize = 8000;
-
 /// Sets how many threads training and evaluation use (results do not depend on it).
 #[pyfunction]
 fn set_threads(n: usize) -> PyResult<()> {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    backprop::limits::check_threads(n, cores).map_err(convert::error)?;
+    let options = backprop::TrainOptions {
+        threads: Some(n),
+        ..Default::default()
+    };
+    options.threads().map_err(convert::error)?;
     backprop::set_threads(n);
     Ok(())
 }
@@ -43,11 +44,11 @@ fn set_threads(n: usize) -> PyResult<()> {
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<network::Network>()?;
-    m.add_class::<network::Data>()?;
-    m.add_class::<network::Trainer>()?;
+    m.add_class::<data::Data>()?;
+    m.add_class::<trainer::Trainer>()?;
     m.add_function(wrap_pyfunction!(network::load, m)?)?;
     m.add_function(wrap_pyfunction!(network::_rebuild, m)?)?;
-    m.add_function(wrap_pyfunction!(network::_rebuild_trainer, m)?)?;
+    m.add_function(wrap_pyfunction!(trainer::_rebuild_trainer, m)?)?;
     m.add_function(wrap_pyfunction!(mnist_10k, m)?)?;
     m.add_function(wrap_pyfunction!(set_threads, m)?)?;
     m.add(

@@ -5,15 +5,15 @@ use crate::training::{self, PyObserver};
 use backprop::io::model_file;
 use backprop::{
     gradient_check, Activation, Architecture, Cost, Dataset, Float, GradCheckOptions, Init,
-    Network as Net, Outcome, TrainSettings, Trainer as LibTrainer,
+    Network as Net, TrainSettings, Trainer as LibTrainer,
 };
 use ndarray::{Array1, Array2};
 use numpy::{Element, PyArrayMethods};
-use pyo3::exceptions::{PyKeyboardInterrupt, PyRuntimeError};
+use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyTuple};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 /// The network in the float type chosen by `dtype`.
@@ -51,24 +51,6 @@ impl Inner {
     pub fn architecture(&self) -> Architecture {
         with!(self, n, F => n.architecture().clone())
     }
-}
-
-fn activation(name: &str, what: &str) -> PyResult<Activation> {
-    Activation::from_name(name).ok_or_else(|| {
-        value_error(format!(
-            "unknown {what} `{name}`; expected one of {}",
-            Activation::ALL.map(Activation::name).join(", ")
-        ))
-    })
-}
-
-fn cost(name: &str) -> PyResult<Cost> {
-    Cost::from_name(name).ok_or_else(|| {
-        value_error(format!(
-            "unknown cost `{name}`; expected one of {}",
-            Cost::ALL.map(Cost::name).join(", ")
-        ))
-    })
 }
 
 pub fn check_dtype(dtype: &str) -> PyResult<()> {
@@ -260,34 +242,6 @@ fn biases_of<'py, F: Float + Element>(
     )
 }
 
-fn list<'py>(obj: &Bound<'py, PyAny>, name: &str) -> PyResult<Vec<Bound<'py, PyAny>>> {
-    obj.try_iter()
-        .map_err(|_| {
-            pyo3::exceptions::PyTypeError::new_err(format!(
-                "{name} must be a list of arrays, one per layer 2..L"
-            ))
-        })?
-        .collect()
-}
-
-/// `obj` as the matrices W^(2), ..., W^(L) in `F` (their shapes are checked by [`replaced`]).
-fn weights_from<F: Float + Element>(obj: &Bound<'_, PyAny>) -> PyResult<Vec<Array2<F>>> {
-    list(obj, "weights")?
-        .iter()
-        .enumerate()
-        .map(|(i, a)| convert::matrix::<F>(a, &format!("weights[{i}] (W^({}))", i + 2)))
-        .collect()
-}
-
-/// `obj` as the vectors b^(2), ..., b^(L) in `F` (their shapes are checked by [`replaced`]).
-fn biases_from<F: Float + Element>(obj: &Bound<'_, PyAny>) -> PyResult<Vec<Array1<F>>> {
-    list(obj, "biases")?
-        .iter()
-        .enumerate()
-        .map(|(i, a)| convert::vector::<F>(a, &format!("biases[{i}] (b^({}))", i + 2)))
-        .collect()
-}
-
 /// The network with `w` (or `b`) in place of its weights (biases), shapes checked.
 fn replaced<F: Float>(
     net: &Net<F>,
@@ -337,7 +291,8 @@ fn train_inner<F: NetFloat>(
     parsed: training::Parsed,
     callback: Option<Py<PyAny>>,
 ) -> PyResult<(Net<F>, Vec<backprop::EpochReport>)> {
-    let (train, validation) = training::hold_out(train, parsed.validation)?;
+    let (train, validation) =
+        backprop::hold_out(train, parsed.validation).map_err(convert::error)?;
     let mut trainer = LibTrainer::new(net, parsed.settings).map_err(convert::error)?;
     let stop = AtomicBool::new(false);
     let mut observer = PyObserver {
@@ -392,19 +347,17 @@ impl Network {
         dtype: &str,
     ) -> PyResult<Self> {
         check_dtype(dtype)?;
-        let hidden = self::activation(activation, "activation")?;
-        let output =
-            self::activation(output_activation.unwrap_or(activation), "output activation")?;
-        let init = Init::from_name(init).ok_or_else(|| {
-            value_error(format!(
-                "unknown init `{init}`; expected one of {}",
-                Init::ALL.map(Init::name).join(", ")
-            ))
-        })?;
+        let named = |e: backprop::Error| value_error(e.to_string());
+        let hidden: Activation = activation.parse().map_err(named)?;
+        let output: Activation = output_activation
+            .unwrap_or(activation)
+            .parse()
+            .map_err(named)?;
+        let init: Init = init.parse().map_err(named)?;
         let builder = Net::builder(&sizes)
             .hidden(hidden)
             .output(output)
-            .cost(self::cost(cost)?)
+            .cost(cost.parse::<Cost>().map_err(named)?)
             .init(init)
             .seed(seed);
         let inner = if dtype == "float64" {
@@ -453,7 +406,7 @@ impl Network {
             return Err(busy(what));
         }
         with!(&self.get(), _n, F => {
-            let w = weights_from::<F>(value)?;
+            let w = convert::weights_from::<F>(value)?;
             self.change(what, |inner| Ok(F::wrap(replaced(F::of(inner)?, Some(w), None)?)))
         })
     }
@@ -469,7 +422,7 @@ impl Network {
             return Err(busy(what));
         }
         with!(&self.get(), _n, F => {
-            let b = biases_from::<F>(value)?;
+            let b = convert::biases_from::<F>(value)?;
             self.change(what, |inner| Ok(F::wrap(replaced(F::of(inner)?, None, Some(b))?)))
         })
     }
@@ -546,7 +499,7 @@ impl Network {
             let x = convert::vector::<F>(x, "x")?;
             let y = target::<F>(y, net.output_size())?;
             let trace = net.trace(x.view(), y.view()).map_err(convert::error)?;
-            let value = backprop::io::json::trace(net, &trace, backprop::io::json::one_hot_label(&y));
+            let value = backprop::json::trace(net, &trace, backprop::json::one_hot_label(&y));
             convert::json::<F>(py, &value, true)
         })
     }
@@ -605,13 +558,7 @@ impl Network {
             (F::wrap(n), r)
         });
         training.finish(trained);
-        PyList::new(
-            py,
-            reports
-                .iter()
-                .map(|r| convert::json::<f64>(py, &r.metrics(), false))
-                .collect::<PyResult<Vec<_>>>()?,
-        )
+        convert::reports(py, &reports)
     }
 
     /// {"correct", "total", "accuracy", "cost", "confusion"} on (X, y), as `backprop evaluate --json`.
@@ -627,7 +574,7 @@ impl Network {
         let data = convert::dataset(x, y, n_out)?;
         let value = with!(&inner, net, F => {
             data.check_fits(net).map_err(convert::error)?;
-            py.detach(|| net.evaluate(&data).map(|e| backprop::io::json::evaluation(&e)))
+            py.detach(|| net.evaluate(&data).map(|e| backprop::json::evaluation(&e)))
                 .map_err(convert::error)?
         });
         convert::json::<f64>(py, &value, false)
@@ -691,7 +638,7 @@ impl Network {
             .map_err(convert::error)?;
         let value = serde_json::json!({
             "max_relative_error": check.max_relative_error(),
-            "layers": backprop::io::json::grad_check_layers(&check),
+            "layers": backprop::json::grad_check_layers(&check),
         });
         convert::json::<f64>(py, &value, false)
     }
@@ -760,7 +707,7 @@ pub fn _rebuild(
         dtype,
     )?;
     let inner = with!(&net.get(), n, F => {
-        F::wrap(replaced(n, Some(weights_from::<F>(weights)?), Some(biases_from::<F>(biases)?))?)
+        F::wrap(replaced(n, Some(convert::weights_from::<F>(weights)?), Some(convert::biases_from::<F>(biases)?))?)
     });
     Ok(Network::wrap(inner))
 }
@@ -776,316 +723,4 @@ pub fn load(path: PathBuf, dtype: &str) -> PyResult<Network> {
     } else {
         Inner::F32(model.network)
     }))
-}
-
-/// Examples converted once for repeated training (the estimators train epoch by epoch):
-/// `Data(X, y, n_outputs)` with class labels `y` (1-dimensional) or target rows (2-dimensional).
-#[pyclass(module = "backprop", frozen, name = "Data")]
-pub struct Data {
-    data: Dataset,
-}
-
-#[pymethods]
-impl Data {
-    #[new]
-    fn new(x: &Bound<'_, PyAny>, y: &Bound<'_, PyAny>, n_outputs: usize) -> PyResult<Self> {
-        Ok(Data {
-            data: convert::dataset(x, y, n_outputs)?,
-        })
-    }
-    fn __len__(&self) -> usize {
-        self.data.len()
-    }
-}
-
-/// Training in progress, kept between calls so that momentum and Adam keep their memory:
-/// `Trainer(network, batch_size, eta, seed, **improvements)` takes the same improvements as
-/// `Network.train`; `run(data, epochs=1)` trains that many more epochs and returns their reports.
-/// The library's trainer in the network's float type.
-enum Trainers {
-    F32(LibTrainer<f32>),
-    F64(LibTrainer<f64>),
-}
-
-#[pyclass(module = "backprop", frozen, name = "Trainer")]
-pub struct Trainer {
-    inner: std::sync::Mutex<Trainers>,
-    threads: usize,
-    /// Epochs completed, published after each epoch so that other threads see `run`'s progress.
-    epoch: AtomicUsize,
-    /// `batch_size`, `eta`, `seed` and a copy of the improvements: the settings, for pickling.
-    args: (usize, f64, u64, Py<PyDict>),
-}
-
-fn run_more<F: Float>(
-    py: Python<'_>,
-    trainer: &mut LibTrainer<F>,
-    data: &Dataset,
-    epochs: usize,
-    threads: usize,
-    progress: &AtomicUsize,
-) -> PyResult<Vec<backprop::EpochReport>> {
-    data.check_fits(&trainer.network).map_err(convert::error)?;
-    let before = trainer.reports.len();
-    trainer.settings.epochs = trainer.epoch + epochs;
-    let saved = trainer.clone();
-    let stop = AtomicBool::new(false);
-    let mut observer = PyObserver {
-        stop: &stop,
-        progress: Some(progress),
-        callback: None,
-        error: None,
-    };
-    backprop::set_threads(threads);
-    let outcome = training::detached(py, &stop, || trainer.run(data, None, None, &mut observer));
-    let failed = match outcome {
-        Ok(Ok(Outcome::Interrupted)) => Some(PyKeyboardInterrupt::new_err("training interrupted")),
-        Ok(Ok(_)) => None,
-        Ok(Err(e)) => Some(convert::error(e)),
-        Err(e) => Some(e),
-    };
-    if let Some(e) = failed {
-        *trainer = saved;
-        progress.store(trainer.epoch, Ordering::SeqCst);
-        return Err(e);
-    }
-    progress.store(trainer.epoch, Ordering::SeqCst);
-    Ok(trainer.reports[before..].to_vec())
-}
-
-/// The version of the state `Trainer.__reduce__` writes.
-const TRAINER_STATE_VERSION: u32 = 1;
-
-/// Where a trainer stands, as Python objects for pickling: everything `run` continues from
-/// (optimizer moments and step count, epoch, η) besides the network and the settings.
-fn trainer_state<'py, F: NetFloat>(
-    py: Python<'py>,
-    t: &LibTrainer<F>,
-) -> PyResult<Bound<'py, PyDict>> {
-    let st = &t.optimizer_state;
-    let matrices = |m: &backprop::Layers<Array2<F>>| {
-        PyList::new(py, m.values().iter().map(|a| array2(py, a.clone())))
-    };
-    let vectors = |v: &backprop::Layers<Array1<F>>| {
-        PyList::new(py, v.values().iter().map(|a| array1(py, a.clone())))
-    };
-    let d = PyDict::new(py);
-    d.set_item("version", TRAINER_STATE_VERSION)?;
-    d.set_item("epoch", t.epoch)?;
-    d.set_item("eta", t.eta)?;
-    d.set_item("epochs_without_improvement", t.epochs_without_improvement)?;
-    d.set_item("step", st.step)?;
-    d.set_item("first_w", matrices(&st.first_w)?)?;
-    d.set_item("first_b", vectors(&st.first_b)?)?;
-    d.set_item("second_w", matrices(&st.second_w)?)?;
-    d.set_item("second_b", vectors(&st.second_b)?)?;
-    Ok(d)
-}
-
-/// Puts back into `t` (a new trainer of the pickled network and settings) the state that
-/// [`trainer_state`] wrote, checking every shape: a damaged pickle is a ValueError.
-fn restore_trainer<F: NetFloat>(t: &mut LibTrainer<F>, state: &Bound<'_, PyDict>) -> PyResult<()> {
-    let bad = |what: String| value_error(format!("a pickled backprop Trainer: {what}"));
-    let item = |key: &str| {
-        state
-            .get_item(key)?
-            .ok_or_else(|| bad(format!("its state has no `{key}`")))
-    };
-    let version: u32 = item("version")?.extract()?;
-    if version != TRAINER_STATE_VERSION {
-        return Err(bad(format!(
-            "state version {version}, but this backprop reads version {TRAINER_STATE_VERSION}"
-        )));
-    }
-    let sizes = t.network.sizes().to_vec();
-    let layers = |w: &[Array2<F>], b: &[Array1<F>], what: &str| -> PyResult<()> {
-        let fits = w.len() + 1 == sizes.len()
-            && b.len() + 1 == sizes.len()
-            && (1..sizes.len())
-                .all(|i| w[i - 1].dim() == (sizes[i], sizes[i - 1]) && b[i - 1].len() == sizes[i]);
-        if fits {
-            Ok(())
-        } else {
-            Err(bad(format!(
-                "its {what} do not fit a network of sizes {sizes:?}"
-            )))
-        }
-    };
-    let first_w = weights_from::<F>(&item("first_w")?)?;
-    let first_b = biases_from::<F>(&item("first_b")?)?;
-    layers(&first_w, &first_b, "first moments (velocities)")?;
-    let second_w = weights_from::<F>(&item("second_w")?)?;
-    let second_b = biases_from::<F>(&item("second_b")?)?;
-    if matches!(t.settings.optimizer, backprop::Optimizer::Adam { .. }) {
-        layers(&second_w, &second_b, "second moments")?;
-    } else if !(second_w.is_empty() && second_b.is_empty()) {
-        return Err(bad(format!(
-            "it holds second moments, which only Adam keeps, but its optimizer is {}",
-            t.settings.optimizer.rule().name()
-        )));
-    }
-    let eta: f64 = item("eta")?.extract()?;
-    if !(eta.is_finite() && eta >= 0.0) {
-        return Err(bad(format!(
-            "its learning rate {eta} is not a finite number >= 0"
-        )));
-    }
-    let st = &mut t.optimizer_state;
-    st.first_w = backprop::Layers::from_vec(first_w);
-    st.first_b = backprop::Layers::from_vec(first_b);
-    st.second_w = backprop::Layers::from_vec(second_w);
-    st.second_b = backprop::Layers::from_vec(second_b);
-    st.step = item("step")?.extract()?;
-    t.epoch = item("epoch")?.extract()?;
-    t.eta = eta;
-    t.epochs_without_improvement = item("epochs_without_improvement")?.extract()?;
-    Ok(())
-}
-
-impl Trainer {
-    fn lock(&self, what: &str) -> PyResult<std::sync::MutexGuard<'_, Trainers>> {
-        self.inner.try_lock().map_err(|e| match e {
-            std::sync::TryLockError::WouldBlock => PyRuntimeError::new_err(format!(
-                "cannot {what}: this Trainer is training in another thread"
-            )),
-            std::sync::TryLockError::Poisoned(_) => PyRuntimeError::new_err(
-                "this Trainer stopped in an internal error (a bug: please report it)",
-            ),
-        })
-    }
-}
-
-#[pymethods]
-impl Trainer {
-    #[new]
-    #[pyo3(signature = (network, batch_size=TrainSettings::DEFAULT_BATCH_SIZE, eta=None, seed=0, **improvements))]
-    fn new(
-        py: Python<'_>,
-        network: &Network,
-        batch_size: usize,
-        eta: Option<f64>,
-        seed: u64,
-        improvements: Option<&Bound<'_, PyDict>>,
-    ) -> PyResult<Self> {
-        let parsed = training::parse(1, batch_size, eta, seed, improvements)?;
-        let eta = parsed.settings.eta; // the rule's default when not given
-        if parsed.validation.is_some() {
-            return Err(value_error(
-                "a Trainer runs without a validation split: no early_stop, halve-on-plateau or validation",
-            ));
-        }
-        let pair = match network.get() {
-            Inner::F32(n) => {
-                Trainers::F32(LibTrainer::new(n, parsed.settings).map_err(convert::error)?)
-            }
-            Inner::F64(n) => {
-                Trainers::F64(LibTrainer::new(n, parsed.settings).map_err(convert::error)?)
-            }
-        };
-        let improvements = match improvements {
-            Some(kw) => kw.copy()?,
-            None => PyDict::new(py),
-        };
-        Ok(Trainer {
-            inner: std::sync::Mutex::new(pair),
-            threads: parsed.threads,
-            epoch: AtomicUsize::new(0),
-            args: (batch_size, eta, seed, improvements.unbind()),
-        })
-    }
-
-    /// Trains `epochs` more epochs on `data` (a `Data`); returns their reports. On an error or
-    /// Ctrl-C the trainer is left as it was before the call. One `run` at a time: another
-    /// thread's call while it trains raises RuntimeError.
-    #[pyo3(signature = (data, epochs=1))]
-    fn run<'py>(
-        &self,
-        py: Python<'py>,
-        data: &Data,
-        epochs: usize,
-    ) -> PyResult<Bound<'py, PyList>> {
-        if epochs == 0 {
-            return Err(value_error("the number of epochs must be at least 1"));
-        }
-        let mut guard = self.inner.try_lock().map_err(|_| {
-            PyRuntimeError::new_err("this Trainer is already training in another thread")
-        })?;
-        let (d, e, threads, progress) = (&data.data, epochs, self.threads, &self.epoch);
-        let reports = match &mut *guard {
-            Trainers::F32(t) => run_more(py, t, d, e, threads, progress)?,
-            Trainers::F64(t) => run_more(py, t, d, e, threads, progress)?,
-        };
-        PyList::new(
-            py,
-            reports
-                .iter()
-                .map(|r| convert::json::<f64>(py, &r.metrics(), false))
-                .collect::<PyResult<Vec<_>>>()?,
-        )
-    }
-
-    /// A copy of the network as trained so far (RuntimeError while `run` trains in another thread).
-    #[getter]
-    fn network(&self) -> PyResult<Network> {
-        let guard = self.lock("read its network")?;
-        Ok(Network::wrap(match &*guard {
-            Trainers::F32(t) => Inner::F32(t.network.clone()),
-            Trainers::F64(t) => Inner::F64(t.network.clone()),
-        }))
-    }
-
-    /// Epochs completed; while `run` trains in another thread, those completed so far.
-    #[getter]
-    fn epoch(&self) -> usize {
-        self.epoch.load(Ordering::SeqCst)
-    }
-
-    /// Pickles the network, the settings and the optimizer's memory (Adam's moments, momentum's
-    /// velocities, the step count), so that `run` continues after unpickling exactly as without
-    /// the round trip. The reports of past epochs are not kept.
-    fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
-        let guard = self.lock("pickle it")?;
-        let (network, state) = match &*guard {
-            Trainers::F32(t) => (Inner::F32(t.network.clone()), trainer_state(py, t)?),
-            Trainers::F64(t) => (Inner::F64(t.network.clone()), trainer_state(py, t)?),
-        };
-        let (batch_size, eta, seed, improvements) = &self.args;
-        let rebuild = py.import("backprop._native")?.getattr("_rebuild_trainer")?;
-        let args = (
-            Network::wrap(network),
-            *batch_size,
-            *eta,
-            *seed,
-            improvements.bind(py).copy()?,
-            state,
-        );
-        PyTuple::new(py, [rebuild, args.into_pyobject(py)?.into_any()])
-    }
-}
-
-/// Rebuilds a pickled `Trainer`.
-#[pyfunction]
-pub fn _rebuild_trainer(
-    py: Python<'_>,
-    network: &Network,
-    batch_size: usize,
-    eta: f64,
-    seed: u64,
-    improvements: &Bound<'_, PyDict>,
-    state: &Bound<'_, PyDict>,
-) -> PyResult<Trainer> {
-    let trainer = Trainer::new(py, network, batch_size, Some(eta), seed, Some(improvements))?;
-    {
-        let mut guard = trainer.lock("restore it")?;
-        match &mut *guard {
-            Trainers::F32(t) => restore_trainer(t, state)?,
-            Trainers::F64(t) => restore_trainer(t, state)?,
-        }
-        let epoch = match &*guard {
-            Trainers::F32(t) => t.epoch,
-            Trainers::F64(t) => t.epoch,
-        };
-        trainer.epoch.store(epoch, Ordering::SeqCst);
-    }
-    Ok(trainer)
 }

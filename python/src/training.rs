@@ -2,7 +2,9 @@
 //! library trains, Ctrl-C and the per-epoch callback served from the Python side.
 
 use crate::convert::{self, value_error};
-use backprop::{EpochReport, Observer, Optimizer, Regularization, Rule, Schedule, TrainSettings};
+use backprop::{
+    EpochReport, Observer, Rule, Schedule, Spelling, TrainOptions, TrainSettings, Validation,
+};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -27,13 +29,6 @@ pub const IMPROVEMENTS: [&str; 14] = [
     "threads",
 ];
 
-/// How much of the training data to hold out for validation.
-#[derive(Clone, Copy, Debug)]
-pub enum Validation {
-    Fraction(f64),
-    Count(usize),
-}
-
 /// Settings, validation split and threads from `train`'s arguments.
 pub struct Parsed {
     pub settings: TrainSettings,
@@ -57,9 +52,20 @@ where
     }
 }
 
-/// Reads `epochs`, `batch_size`, `eta`, `seed` and the improvements into settings, refusing an
-/// unknown keyword, as the command line refuses an unknown flag. Without `eta`, the default of
-/// the rule (the lecture's 3, Adam's 0.001: `TrainSettings::default_eta`), as on the command line.
+/// A name or text option read by the library's parser (`optimizer`, `schedule`).
+fn parsed<T, E: std::fmt::Display>(
+    kw: Option<&Bound<'_, PyDict>>,
+    key: &str,
+    parse: impl Fn(&str) -> Result<T, E>,
+) -> PyResult<Option<T>> {
+    get::<String>(kw, key)?
+        .map(|text| parse(&text).map_err(|e| value_error(e.to_string())))
+        .transpose()
+}
+
+/// Reads `epochs`, `batch_size`, `eta`, `seed` and the improvements into the library's
+/// [`TrainOptions`], refusing an unknown keyword as the command line refuses an unknown flag;
+/// the library fills every default and makes every check, as for the command line's flags.
 pub fn parse(
     epochs: usize,
     batch_size: usize,
@@ -78,121 +84,56 @@ pub fn parse(
             }
         }
     }
-    let rule_name: Option<String> = get(kw, "optimizer")?;
-    let nesterov = get::<bool>(kw, "nesterov")?.unwrap_or(false);
-    let momentum: Option<f64> = get(kw, "momentum")?;
-    let rule = match rule_name.as_deref() {
-        None if nesterov => Rule::Nesterov,
-        None if momentum.is_some() => Rule::Momentum,
-        None => Rule::Sgd,
-        Some(name) => Rule::ALL
-            .into_iter()
-            .find(|r| r.name() == name)
-            .ok_or_else(|| {
-                value_error(format!(
-                    "unknown optimizer `{name}`; expected one of {}",
-                    Rule::ALL.map(Rule::name).join(", ")
-                ))
-            })?,
-    };
-    if nesterov && rule != Rule::Nesterov {
-        return Err(value_error(format!(
-            "nesterov=True contradicts optimizer=\"{}\": give one of them",
-            rule.name()
-        )));
-    }
-    if momentum.is_some() && !matches!(rule, Rule::Momentum | Rule::Nesterov) {
-        return Err(value_error(format!(
-            "momentum applies to the optimizers momentum and nesterov, not {}",
-            rule.name()
-        )));
-    }
-    let optimizer = Optimizer::from_rule(
-        rule,
-        momentum.unwrap_or(Optimizer::DEFAULT_MU),
-        get(kw, "beta1")?.unwrap_or(Optimizer::DEFAULT_BETA1),
-        get(kw, "beta2")?.unwrap_or(Optimizer::DEFAULT_BETA2),
-        get(kw, "epsilon")?.unwrap_or(Optimizer::DEFAULT_EPSILON),
-    );
-    let l2 = match (get::<f64>(kw, "lambda")?, get::<f64>(kw, "lambda_")?) {
+    let lambda = match (get::<f64>(kw, "lambda")?, get::<f64>(kw, "lambda_")?) {
         (Some(_), Some(_)) => return Err(value_error("give lambda or lambda_, not both")),
-        (a, b) => a.or(b).unwrap_or(0.0),
+        (a, b) => a.or(b),
     };
-    let schedule = match get::<String>(kw, "schedule")? {
-        None => Schedule::Constant,
-        Some(text) => Schedule::parse(&text).map_err(|e| value_error(format!("schedule: {e}")))?,
-    };
-    let eta = eta.unwrap_or_else(|| TrainSettings::default_eta(&optimizer));
-    let settings = TrainSettings {
-        epochs,
-        batch_size,
+    let options = TrainOptions {
+        epochs: Some(epochs),
+        batch_size: Some(batch_size),
         eta,
-        seed,
-        optimizer,
-        regularization: Regularization {
-            l2,
-            l1: get(kw, "l1")?.unwrap_or(0.0),
-        },
-        schedule,
-        dropout: get(kw, "dropout")?.unwrap_or(0.0),
+        seed: Some(seed),
+        optimizer: parsed(kw, "optimizer", str::parse::<Rule>)?,
+        momentum: get(kw, "momentum")?,
+        nesterov: get::<bool>(kw, "nesterov")?.unwrap_or(false),
+        beta1: get(kw, "beta1")?,
+        beta2: get(kw, "beta2")?,
+        epsilon: get(kw, "epsilon")?,
+        lambda,
+        l1: get(kw, "l1")?,
+        schedule: parsed(kw, "schedule", |t| {
+            Schedule::parse(t).map_err(|e| format!("schedule: {e}"))
+        })?,
+        dropout: get(kw, "dropout")?,
         early_stop: get(kw, "early_stop")?,
+        validation: validation(kw)?,
+        threads: get(kw, "threads")?,
+        processes_here: 1,
     };
-    settings.validate().map_err(convert::error)?;
-    let validation = match kw.and_then(|kw| kw.get_item("validation").ok().flatten()) {
-        Some(v) if !v.is_none() => Some(if let Ok(k) = v.extract::<usize>() {
-            Validation::Count(k)
-        } else if let Ok(f) = v.extract::<f64>() {
-            if !(f > 0.0 && f < 1.0) {
-                return Err(value_error(format!(
-                    "validation: a fraction must be in (0, 1), got {f}"
-                )));
-            }
-            Validation::Fraction(f)
-        } else {
-            return Err(PyTypeError::new_err(
-                "validation: give a fraction in (0, 1) or a number of examples",
-            ));
-        }),
-        _ if settings.needs_validation() => Some(Validation::Fraction(
-            TrainSettings::DEFAULT_VALIDATION_FRACTION,
-        )),
-        _ => None,
-    };
-    let threads = match get::<usize>(kw, "threads")? {
-        None => backprop::default_threads(),
-        Some(t) => {
-            let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-            backprop::limits::check_threads(t, cores).map_err(convert::error)?;
-            t
-        }
-    };
+    let plan = options.plan(Spelling::Keywords).map_err(convert::error)?;
     Ok(Parsed {
-        settings,
-        validation,
-        threads,
+        settings: plan.settings,
+        validation: plan.validation,
+        threads: plan.threads,
     })
 }
 
-/// Splits the validation examples off the end of the training data, as the command line does.
-pub fn hold_out(
-    train: backprop::Dataset,
-    validation: Option<Validation>,
-) -> PyResult<(backprop::Dataset, Option<backprop::Dataset>)> {
-    let Some(v) = validation else {
-        return Ok((train, None));
-    };
-    let k = match v {
-        Validation::Count(k) => k,
-        Validation::Fraction(f) => (f * train.len() as f64).round() as usize,
-    };
-    if k == 0 || k >= train.len() {
-        return Err(value_error(format!(
-            "validation takes {k} of the {} training examples: nothing would be left to train on, or to validate",
-            train.len()
-        )));
+/// `validation`: a number of examples (an int) or a fraction (a float).
+fn validation(kw: Option<&Bound<'_, PyDict>>) -> PyResult<Option<Validation>> {
+    match kw.and_then(|kw| kw.get_item("validation").ok().flatten()) {
+        Some(v) if !v.is_none() => {
+            if let Ok(k) = v.extract::<usize>() {
+                Ok(Some(Validation::Count(k)))
+            } else if let Ok(f) = v.extract::<f64>() {
+                Ok(Some(Validation::Fraction(f)))
+            } else {
+                Err(PyTypeError::new_err(
+                    "validation: give a fraction in (0, 1) or a number of examples",
+                ))
+            }
+        }
+        _ => Ok(None),
     }
-    let (rest, held) = train.split_at(train.len() - k);
-    Ok((rest, Some(held)))
 }
 
 /// The observer of a run from Python: stops after the mini-batch in progress when `stop` is

@@ -1,6 +1,8 @@
 //! The command line: subcommands and flags, each with a one-line help that shows its default.
 
-use backprop::{Activation, Architecture, Cost, Init, Optimizer, Rule, Schedule, TrainSettings};
+use backprop::{
+    Activation, Architecture, Cost, Init, Optimizer, Rule, Schedule, TrainSettings, Validation,
+};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -37,6 +39,9 @@ pub enum Command {
 }
 
 /// Where examples come from.
+/// `--test-fraction`'s default: the fraction of a CSV file's rows held out as the test split.
+pub const DEFAULT_TEST_FRACTION: f64 = 0.2;
+
 #[derive(Debug, Args, Clone)]
 pub struct DataArgs {
     /// Data: mnist-10k (embedded), mnist, fashion-mnist, a directory of IDX files, or a .csv file.
@@ -52,7 +57,7 @@ pub struct DataArgs {
     #[arg(long, value_parser = parse_finite)]
     pub scale: Option<f64>,
     /// CSV only: the fraction of rows held out as the test split (a fixed shuffle picks them).
-    #[arg(long, default_value_t = 0.2, value_parser = parse_fraction)]
+    #[arg(long, default_value_t = DEFAULT_TEST_FRACTION, value_parser = parse_fraction)]
     pub test_fraction: f64,
 }
 
@@ -97,9 +102,10 @@ pub struct TrainArgs {
     /// L1 regularisation λ₁: W ← W − (ηλ₁/n) sgn W − η∇W.
     #[arg(long, default_value_t = 0.0, value_parser = parse_non_negative, allow_hyphen_values = true)]
     pub l1: f64,
-    /// Update rule [default: sgd, or momentum with --momentum, nesterov with --nesterov].
-    #[arg(long, value_enum)]
-    pub optimizer: Option<OptimizerRule>,
+    /// Update rule: sgd, momentum, nesterov or adam [default: sgd, or momentum with --momentum,
+    /// nesterov with --nesterov].
+    #[arg(long, value_parser = parse_rule)]
+    pub optimizer: Option<Rule>,
     /// Momentum μ in [0, 1) for momentum / nesterov (given alone, it selects momentum).
     #[arg(long, default_value_t = Optimizer::DEFAULT_MU, value_parser = parse_unit, allow_hyphen_values = true)]
     pub momentum: f64,
@@ -309,11 +315,11 @@ pub struct GradcheckArgs {
     #[arg(long, default_value_t = 1e-6, value_parser = parse_positive)]
     pub tolerance: f64,
     /// The step h of the central differences.
-    #[arg(long, default_value_t = 1e-3, value_parser = parse_positive)]
+    #[arg(long, default_value_t = backprop::GradCheckOptions::DEFAULT_STEP, value_parser = parse_positive)]
     pub step: f64,
     /// Derivatives smaller than this are compared absolutely against it: a difference quotient
     /// resolves a derivative only to about 1e-13·C at h = 1e-3.
-    #[arg(long, default_value_t = 1e-5, value_parser = parse_positive)]
+    #[arg(long, default_value_t = backprop::GradCheckOptions::DEFAULT_FLOOR, value_parser = parse_positive)]
     pub floor: f64,
     /// Check at most this many weights and this many biases per layer (a seeded sample).
     #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u64).range(1..))]
@@ -339,30 +345,6 @@ pub struct ShowWeightsArgs {
     /// The picture to write (.png or .svg).
     #[arg(long)]
     pub out: PathBuf,
-}
-
-/// `--optimizer`: the library's [`Rule`]s, by name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum OptimizerRule {
-    /// Plain gradient descent, the lecture's update.
-    Sgd,
-    /// Classic momentum.
-    Momentum,
-    /// Nesterov momentum.
-    Nesterov,
-    /// Adam.
-    Adam,
-}
-
-impl From<OptimizerRule> for Rule {
-    fn from(rule: OptimizerRule) -> Rule {
-        match rule {
-            OptimizerRule::Sgd => Rule::Sgd,
-            OptimizerRule::Momentum => Rule::Momentum,
-            OptimizerRule::Nesterov => Rule::Nesterov,
-            OptimizerRule::Adam => Rule::Adam,
-        }
-    }
 }
 
 #[derive(Debug, Args)]
@@ -402,24 +384,26 @@ fn parse_layers(s: &str) -> Result<LayerSizes, String> {
     Ok(LayerSizes(sizes))
 }
 
-fn named<T: Copy>(all: &[T], name: impl Fn(T) -> &'static str, s: &str) -> Result<T, String> {
-    all.iter().copied().find(|&t| name(t) == s).ok_or_else(|| {
-        let names: Vec<_> = all.iter().map(|&t| name(t)).collect();
-        format!("expected one of {}", names.join(", "))
-    })
+/// A name of the library's, read by its `FromStr`: the one "unknown …; expected one of …"
+/// message of every front.
+fn named<T: std::str::FromStr<Err = backprop::Error>>(s: &str) -> Result<T, String> {
+    s.parse().map_err(|e: backprop::Error| e.to_string())
 }
 
 fn parse_hidden(s: &str) -> Result<Activation, String> {
-    named(&Activation::HIDDEN, Activation::name, s)
+    Activation::parse_hidden(s).map_err(|e| e.to_string())
 }
 fn parse_output(s: &str) -> Result<Activation, String> {
-    named(&Activation::ALL, Activation::name, s)
+    named(s)
 }
 fn parse_cost(s: &str) -> Result<Cost, String> {
-    named(&Cost::ALL, Cost::name, s)
+    named(s)
 }
 fn parse_init(s: &str) -> Result<Init, String> {
-    named(&Init::ALL, Init::name, s)
+    named(s)
+}
+fn parse_rule(s: &str) -> Result<Rule, String> {
+    named(s)
 }
 
 fn parse_finite(s: &str) -> Result<f64, String> {
@@ -453,35 +437,8 @@ fn parse_eta(s: &str) -> Result<f64, String> {
     }
 }
 
-/// `--validation`: a number of examples or a fraction of the training split.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Validation {
-    Count(usize),
-    Fraction(f64),
-}
-
-impl Validation {
-    /// How many of `n` training examples it takes.
-    pub fn of(self, n: usize) -> usize {
-        match self {
-            Validation::Count(k) => k,
-            Validation::Fraction(f) => ((n as f64) * f).round().max(1.0) as usize,
-        }
-    }
-}
-
 fn parse_validation(s: &str) -> Result<Validation, String> {
-    if let Ok(k) = s.parse::<usize>() {
-        return if k > 0 {
-            Ok(Validation::Count(k))
-        } else {
-            Err("the validation split cannot be empty".into())
-        };
-    }
-    match parse_finite(s)? {
-        f if f > 0.0 && f < 1.0 => Ok(Validation::Fraction(f)),
-        _ => Err("expected a number of examples or a fraction between 0 and 1".into()),
-    }
+    named(s)
 }
 
 fn parse_non_negative(s: &str) -> Result<f64, String> {

@@ -35,11 +35,15 @@ pub fn load(args: &DataArgs, quiet: bool) -> CliResult<Splits> {
 fn load_splits(args: &DataArgs, quiet: bool) -> CliResult<Splits> {
     match args.data.as_str() {
         "mnist-10k" => {
-            let (train, test) = backprop::mnist_10k()?.split_at(8000);
+            let (train, test) = backprop::mnist_10k_split()?;
             Ok(Splits {
+                description: format!(
+                    "mnist-10k (embedded): {} train, {} test",
+                    thousands(train.len()),
+                    thousands(test.len())
+                ),
                 train,
                 test,
-                description: "mnist-10k (embedded): 8,000 train, 2,000 test".into(),
             })
         }
         "mnist" | "fashion-mnist" => {
@@ -146,4 +150,17 @@ fn csv_splits(path: &Path, args: &DataArgs) -> CliResult<Splits> {
         test: all.select(test_rows),
         description,
     })
+}
+
+/// `8,000`: a count with its thousands marked, as the banners print counts.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }

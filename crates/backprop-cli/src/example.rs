@@ -8,8 +8,8 @@
 //! `y` is the one-hot vector of `k`, like every target of a data set.
 
 use crate::cli::NetArgs;
-use crate::commands::load_model;
 use crate::error::{CliError, CliResult};
+use crate::io::load_model;
 use backprop::{Activation, Dataset, Init, Network};
 use ndarray::Array1;
 use rand::RngExt;

@@ -7,6 +7,7 @@ mod distributed;
 mod download;
 mod error;
 mod example;
+mod io;
 mod plot;
 mod trace_view;
 

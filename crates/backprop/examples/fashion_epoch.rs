@@ -2,22 +2,19 @@
 //!
 //! `cargo run --release --example fashion_epoch -- 784,30,10 10 3.0 standard 3`
 
-use backprop::io::idx;
+mod common;
+
 use backprop::{Init, Network, TrainSettings};
-use std::path::Path;
+use common::Args;
 
 fn main() -> backprop::Result<()> {
-    let args: Vec<String> = std::env::args().collect();
-    let arg = |i: usize, default: &str| args.get(i).cloned().unwrap_or_else(|| default.to_string());
-    let sizes: Vec<usize> = arg(1, "784,30,10")
-        .split(',')
-        .map(|s| s.parse().expect("layer size"))
-        .collect();
-    let batch_size: usize = arg(2, "10").parse().expect("mini-batch size");
-    let eta: f64 = arg(3, "3.0").parse().expect("eta");
-    let init = Init::from_name(&arg(4, "standard")).expect("standard or scaled");
-    let epochs: usize = arg(5, "3").parse().expect("epochs");
-    let (train, test) = idx::read_standard_dir(Path::new("/usr/share/datasets/fashion-mnist"))?;
+    let args = Args::new();
+    let sizes = args.list(1, "784,30,10");
+    let batch_size: usize = args.get(2, "10");
+    let eta: f64 = args.get(3, "3.0");
+    let init: Init = args.get(4, "standard");
+    let epochs: usize = args.get(5, "3");
+    let (train, test) = common::fashion()?;
     backprop::set_threads(std::thread::available_parallelism().map_or(1, |n| n.get()));
     let mut net: Network = Network::builder(&sizes).init(init).build()?;
     let sgd = TrainSettings {

@@ -9,23 +9,19 @@
 //! Compare with `python3 bench/matmul_ceiling.py` (the f32 matrix-multiply ceiling of the same
 //! machine) run just before or after.
 
+mod common;
+
 use backprop::{Activation, Init, Network, Workspace};
+use common::Args;
 use std::time::Instant;
 
 fn main() -> backprop::Result<()> {
-    let args: Vec<String> = std::env::args().collect();
-    let arg = |i: usize, default: &str| args.get(i).cloned().unwrap_or_else(|| default.to_string());
-    let sizes: Vec<usize> = arg(1, "784,1024,1024,10")
-        .split(',')
-        .map(|s| s.parse().expect("layer size"))
-        .collect();
-    let m: usize = arg(2, "128").parse().expect("mini-batch size");
-    let counts: Vec<usize> = arg(3, "1,2")
-        .split(',')
-        .map(|s| s.parse().expect("thread count"))
-        .collect();
-    let rounds: usize = arg(4, "7").parse().expect("rounds");
-    let sigma = Activation::from_name(&arg(5, "sigmoid")).expect("an activation");
+    let args = Args::new();
+    let sizes = args.list(1, "784,1024,1024,10");
+    let m: usize = args.get(2, "128");
+    let counts = args.list(3, "1,2");
+    let rounds: usize = args.get(4, "7");
+    let sigma: Activation = args.get(5, "sigmoid");
     let mut net: Network = Network::builder(&sizes)
         .hidden(sigma)
         .output(sigma)

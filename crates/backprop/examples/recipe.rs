@@ -4,7 +4,8 @@
 //! `cargo run --release --example recipe -- mnist SEED` or `-- fashion SEED`
 
 use backprop::{
-    io::idx, mnist_10k, Activation, Cost, Init, Network, Optimizer, Regularization, TrainSettings,
+    io::idx, mnist_10k_split, Activation, Cost, Init, Network, Optimizer, Regularization,
+    TrainSettings,
 };
 use std::path::Path;
 
@@ -15,7 +16,7 @@ fn main() -> backprop::Result<()> {
     backprop::set_threads(2);
     let (train, test, sizes, sgd) = match which {
         "mnist" => {
-            let (train, test) = mnist_10k()?.split_at(8000);
+            let (train, test) = mnist_10k_split()?;
             let sgd = TrainSettings {
                 epochs: 40,
                 batch_size: 64,

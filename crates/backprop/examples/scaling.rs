@@ -4,29 +4,23 @@
 //!
 //! `cargo run --release --example scaling -- 784,30,10 10 3.0 standard [rounds] [fashion|mnist-10k] [threads,...]`
 
-use backprop::io::idx;
+mod common;
+
 use backprop::{Dataset, Init, Network, TrainSettings};
-use std::path::Path;
+use common::Args;
 
 fn main() -> backprop::Result<()> {
-    let args: Vec<String> = std::env::args().collect();
-    let arg = |i: usize, default: &str| args.get(i).cloned().unwrap_or_else(|| default.to_string());
-    let sizes: Vec<usize> = arg(1, "784,30,10")
-        .split(',')
-        .map(|s| s.parse().expect("layer size"))
-        .collect();
-    let batch_size: usize = arg(2, "10").parse().expect("mini-batch size");
-    let eta: f64 = arg(3, "3.0").parse().expect("eta");
-    let init = Init::from_name(&arg(4, "standard")).expect("standard or scaled");
-    let rounds: usize = arg(5, "5").parse().expect("rounds");
-    let train: Dataset = match arg(6, "fashion").as_str() {
-        "mnist-10k" => backprop::mnist_10k()?.split_at(8000).0,
-        _ => idx::read_standard_dir(Path::new("/usr/share/datasets/fashion-mnist"))?.0,
+    let args = Args::new();
+    let sizes = args.list(1, "784,30,10");
+    let batch_size: usize = args.get(2, "10");
+    let eta: f64 = args.get(3, "3.0");
+    let init: Init = args.get(4, "standard");
+    let rounds: usize = args.get(5, "5");
+    let train: Dataset = match args.text(6, "fashion").as_str() {
+        "mnist-10k" => backprop::mnist_10k_split()?.0,
+        _ => common::fashion()?.0,
     };
-    let counts: Vec<usize> = arg(7, "1,2")
-        .split(',')
-        .map(|s| s.parse().expect("thread count"))
-        .collect();
+    let counts = args.list(7, "1,2");
     let caches = backprop::kernel::cache::caches();
     println!(
         "kernel {}, L1d {} KiB, L2 {} KiB",

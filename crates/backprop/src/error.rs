@@ -11,6 +11,17 @@ pub enum Error {
     /// Training or checking settings out of range (η ≤ 0, a mini-batch of 0, …).
     #[error("invalid setting: {0}")]
     InvalidSetting(String),
+    /// A name that is not one of the names of its kind (an activation, a cost, an
+    /// initialisation, an update rule): the one message every front shows for it.
+    #[error("unknown {what} `{name}`; expected one of {}", .expected.join(", "))]
+    UnknownName {
+        /// The kind of name (`hidden activation`, `cost`, …).
+        what: &'static str,
+        /// The name given.
+        name: String,
+        /// The names of that kind.
+        expected: Vec<&'static str>,
+    },
     /// Arrays whose shapes disagree with the network.
     #[error("shape mismatch: {0}")]
     Shape(String),
@@ -52,7 +63,7 @@ pub enum Error {
     Distributed(String),
     /// The cost, or a weight or bias, became NaN or infinite during training;
     /// or the network got stuck: one answer for every example and no gradient left.
-    #[error("training diverged in epoch {epoch}: {}; try a smaller learning rate than η = {eta:?}, or the scaled initialisation (saturated outputs make the logarithmic costs infinite)", diverged_what(*.layer, *.cost, *.stuck_at))]
+    #[error("training diverged in epoch {epoch}: {}; try a smaller learning rate than η = {eta:?}, or the scaled initialisation (saturated outputs make the logarithmic costs infinite)", diverged_what(*.layer, *.cost, .stuck_at.as_ref()))]
     Diverged {
         /// The epoch (1-based) in which it happened.
         epoch: usize,
@@ -64,11 +75,11 @@ pub enum Error {
         layer: Option<usize>,
         /// The learning rate in use.
         eta: f64,
-        /// The one class the network answers, when that is what stopped training: on a sample
+        /// When that is what stopped training, the one class the network answers: on a sample
         /// of the training examples it answers this class for all and its gradient is 0
         /// ([`Network::stuck_at`](crate::Network::stuck_at)); the weights are finite but so
         /// large that every neuron is saturated.
-        stuck_at: Option<usize>,
+        stuck_at: Option<Stuck>,
     },
     /// A network's activations stopped being finite (weights so large that `z` overflows):
     /// its output is not a class.
@@ -81,15 +92,36 @@ pub enum Error {
     },
 }
 
-fn diverged_what(layer: Option<usize>, cost: f64, stuck_at: Option<usize>) -> String {
+/// A network stuck on one answer ([`Error::Diverged`]'s `stuck_at`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Stuck {
+    /// The class it answers for every example looked at.
+    pub class: usize,
+    /// How many training examples were looked at.
+    pub examples: usize,
+    /// The bound below which every component of their mean gradient was.
+    pub no_gradient: f64,
+}
+
+impl Error {
+    /// [`Error::UnknownName`]: `name` is none of `expected`, names of `what`.
+    pub fn unknown_name(what: &'static str, name: &str, expected: &[&'static str]) -> Self {
+        Error::UnknownName {
+            what,
+            name: name.to_string(),
+            expected: expected.to_vec(),
+        }
+    }
+}
+
+fn diverged_what(layer: Option<usize>, cost: f64, stuck_at: Option<&Stuck>) -> String {
     match (layer, stuck_at) {
         (Some(l), _) => format!(
             "the weights or biases of layer {l} became NaN or infinite (the training cost was {cost})"
         ),
-        (None, Some(k)) => format!(
-            "the network answers class {k} for every one of {} training examples and its gradient is 0 (below {:e}): its neurons are saturated and no step can move it (the training cost was {cost})",
-            crate::train::stuck::SAMPLE,
-            crate::train::stuck::NO_GRADIENT
+        (None, Some(s)) => format!(
+            "the network answers class {} for every one of {} training examples and its gradient is 0 (below {:e}): its neurons are saturated and no step can move it (the training cost was {cost})",
+            s.class, s.examples, s.no_gradient
         ),
         (None, None) => format!("the cost became {cost}"),
     }

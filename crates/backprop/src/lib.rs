@@ -30,13 +30,15 @@
 //! ## The map
 //! | module | what it holds |
 //! |---|---|
-//! | [`lecture`] | the network, σ and σ′ ([`lecture::activation`]), the costs and BP1 ([`lecture::cost`]), the reference path ([`lecture::reference`]), its matrix mirror ([`lecture::batch`]), gradients, the one-hot target |
-//! | [`train`] | [`TrainSettings`], the [`Trainer`] (epochs, mini-batches, step 6), update rules, penalties, η schedules, evaluation, reports, checkpoints, data-parallel training on several processes ([`train::distributed`]), and the gradient check against finite differences |
+//! | [`lecture`] | the network, σ and σ′ ([`lecture::activation`]), the costs and BP1 ([`lecture::cost`]), the reference path ([`lecture::reference`]), its matrix mirror ([`lecture::batch`]), gradients, the one-hot target and its argmax |
+//! | [`train`] | the one translator of options ([`TrainOptions`] → [`Plan`]), [`TrainSettings`], the validation split, the [`Trainer`] (epochs, mini-batches, step 6), update rules, penalties, η schedules, evaluation, reports, checkpoints, data-parallel training on several processes ([`train::distributed`]), and the gradient check against finite differences |
 //! | [`io`] | data sets (IDX, CSV, the embedded digits), model files (safetensors), ONNX export, atomic and bounded file operations |
-//! | [`kernel`] | the float types, the matrix products (one seam, one kernel per instruction set) and the thread pool |
+//! | [`json`] | the JSON shapes every front shows: a trace, an evaluation, a gradient check |
+//! | [`kernel`] | the float types, `exp`/`ln`/`tanh` with the same bits everywhere, the matrix products (one seam, one kernel per instruction set) and the team of threads |
 //! | [`limits`], [`error`] | the size bounds every front applies, and the one error type |
 //!
-//! `lecture` uses only `kernel`; `train` and `io` use `lecture` and each other.
+//! Each module uses only those below it in this order: `error`, `limits`, `kernel`, `lecture`,
+//! `io`, `train`, `json`; no import runs back up.
 //!
 //! ## Example: train a tiny network
 //! ```
@@ -64,15 +66,16 @@
 
 pub mod error;
 pub mod io;
+pub mod json;
 pub mod kernel;
 pub mod lecture;
 pub mod limits;
 pub mod train;
 
-pub use error::{Error, Result};
+pub use error::{Error, Result, Stuck};
 pub use io::dataset::Dataset;
 #[cfg(feature = "embedded-mnist")]
-pub use io::embedded::mnist_10k;
+pub use io::embedded::{mnist_10k, mnist_10k_split, MNIST_10K_TRAIN};
 pub use kernel::float::Float;
 pub use kernel::matmul::{
     cpu_features, kernel_in_use, set_kernel, Kernel, KERNEL_ENV, PARALLEL_MIN_FLOP,
@@ -86,15 +89,18 @@ pub use lecture::init::Init;
 pub use lecture::layers::Layers;
 pub use lecture::network::{sizes_text, Architecture, Network, NetworkBuilder};
 pub use lecture::reference::Trace;
+pub use lecture::target::argmax;
 pub use train::distributed::{Alone, Collective};
-pub use train::evaluate::{argmax, Evaluation};
+pub use train::evaluate::Evaluation;
 pub use train::gradcheck::{
     compare_with_finite_differences, gradient_check, ErrorStats, GradCheck, GradCheckOptions,
     LayerCheck, WorstEntry,
 };
 pub use train::optimizer::{Optimizer, OptimizerState, Rule};
+pub use train::options::{Plan, Spelling, TrainOptions};
 pub use train::regularization::Regularization;
 pub use train::report::EpochReport;
 pub use train::schedule::Schedule;
 pub use train::settings::TrainSettings;
 pub use train::trainer::{Best, Observer, Outcome, Trainer};
+pub use train::validation::{hold_out, Validation};

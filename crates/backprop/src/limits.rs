@@ -68,14 +68,20 @@ pub fn parameter_count(sizes: &[usize]) -> Option<usize> {
     })
 }
 
-/// Refuses sizes whose parameters would take more than [`MAX_PARAMETER_BYTES`] at
-/// `bytes_per_value` bytes each, or an output layer above [`MAX_OUTPUTS`].
-pub fn check_network_size(sizes: &[usize], bytes_per_value: usize) -> Result<()> {
-    let text = sizes
+/// `784-30-10`, as the lecture writes sizes (the limits sit below the lecture's modules, so they
+/// spell sizes themselves rather than take `sizes_text` from above).
+fn dashed(sizes: &[usize]) -> String {
+    sizes
         .iter()
         .map(usize::to_string)
         .collect::<Vec<_>>()
-        .join("-");
+        .join("-")
+}
+
+/// Refuses sizes whose parameters would take more than [`MAX_PARAMETER_BYTES`] at
+/// `bytes_per_value` bytes each, or an output layer above [`MAX_OUTPUTS`].
+pub fn check_network_size(sizes: &[usize], bytes_per_value: usize) -> Result<()> {
+    let text = dashed(sizes);
     let count = parameter_count(sizes);
     let fits = count
         .and_then(|n| n.checked_mul(bytes_per_value))
@@ -112,7 +118,7 @@ pub fn check_serve_network_size(sizes: &[usize]) -> Result<()> {
         Some(n) if n <= MAX_SERVE_PARAMETERS => check_network_size(sizes, 4),
         count => Err(Error::InvalidNetwork(format!(
             "{} has {} parameters; at most {MAX_SERVE_PARAMETERS} are allowed here (MAX_SERVE_PARAMETERS)",
-            crate::lecture::network::sizes_text(sizes),
+            dashed(sizes),
             count.map_or("more than 2^64".into(), |n| n.to_string())
         ))),
     }

@@ -1,9 +1,9 @@
 //! `backprop evaluate`: accuracy, mean cost and confusion matrix on the test split.
 
 use crate::cli::EvaluateArgs;
-use crate::commands::load_model;
 use crate::data_source;
 use crate::error::CliResult;
+use crate::io::load_model;
 use crate::plot::{self, confusion::ConfusionMap};
 use ndarray::Array2;
 
@@ -38,7 +38,7 @@ pub fn run(args: &EvaluateArgs) -> CliResult<()> {
         plot::save(&map, path)?;
     }
     if args.json {
-        println!("{}", backprop::io::json::evaluation(&e));
+        println!("{}", backprop::json::evaluation(&e));
         return Ok(());
     }
     println!("Model: {}", args.model.display());

@@ -3,8 +3,8 @@
 //! file written anew, metadata kept). Out of scope: importing, and formats other than these two.
 
 use crate::cli::ExportArgs;
-use crate::commands::{check_files, load_model};
 use crate::error::{CliError, CliResult};
+use crate::io::{check_files, load_model};
 use backprop::io::model_file;
 use std::path::Path;
 

@@ -14,10 +14,10 @@
 //! computed with too few correct digits for any difference quotient.
 
 use crate::cli::GradcheckArgs;
-use crate::commands::emit;
 use crate::data_source;
 use crate::error::{CliError, CliResult};
 use crate::example::{self, Example};
+use crate::io::emit;
 use backprop::{
     gradient_check, Architecture, ErrorStats, GradCheck, GradCheckOptions, Init, Network,
 };
@@ -130,7 +130,7 @@ fn report_json(
     check: &GradCheck,
     args: &GradcheckArgs,
 ) -> serde_json::Value {
-    let layers = backprop::io::json::grad_check_layers(check);
+    let layers = backprop::json::grad_check_layers(check);
     let examples: Vec<_> = examples
         .iter()
         .map(|e| json!({ "example": e.description, "label": e.label }))

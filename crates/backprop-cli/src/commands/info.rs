@@ -1,8 +1,8 @@
 //! `backprop info`: what a model file holds; without `--model`, what this machine runs.
 
 use crate::cli::InfoArgs;
-use crate::commands::load_model;
 use crate::error::CliResult;
+use crate::io::load_model;
 use backprop::sizes_text;
 use std::path::Path;
 

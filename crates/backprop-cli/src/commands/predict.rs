@@ -1,9 +1,9 @@
 //! `backprop predict`: the class of one image or one test example, with the output activations.
 
 use crate::cli::PredictArgs;
-use crate::commands::load_model;
 use crate::data_source;
 use crate::error::{CliError, CliResult};
+use crate::io::load_model;
 use backprop::argmax;
 use ndarray::Array1;
 use std::path::Path;

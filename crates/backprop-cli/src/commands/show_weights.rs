@@ -2,8 +2,8 @@
 //! tile per neuron — what each neuron "looks for" (see [`crate::plot::weights`]).
 
 use crate::cli::ShowWeightsArgs;
-use crate::commands::load_model;
 use crate::error::{CliError, CliResult};
+use crate::io::load_model;
 use crate::plot::{self, weights::WeightTiles};
 
 pub fn run(args: &ShowWeightsArgs) -> CliResult<()> {

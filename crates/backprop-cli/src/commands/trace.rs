@@ -7,10 +7,10 @@
 //! a saved `f32` model is cast to `f64` exactly.
 
 use crate::cli::{TraceArgs, TraceFormat};
-use crate::commands::emit;
 use crate::data_source;
 use crate::error::{CliError, CliResult};
 use crate::example::{self, Example};
+use crate::io::emit;
 use crate::plot::{self, influence::InfluenceMap};
 use crate::trace_view::{self, num, Traced};
 use backprop::{argmax, Init, Network};

@@ -78,7 +78,7 @@ pub fn check_target(path: &Path, flag: &str) -> CliResult<()> {
             dir.display()
         )));
     }
-    crate::commands::check_files(&[], &[(flag, path)])
+    crate::io::check_files(&[], &[(flag, path)])
 }
 
 /// The most pixels of a picture (40 million: a 120 MB RGB buffer). Pictures shrink what they

@@ -146,7 +146,7 @@ impl Dataset {
         }
         let labels = targets
             .chunks(n_outputs)
-            .map(|row| crate::train::evaluate::argmax(ndarray::ArrayView1::from(row)))
+            .map(|row| crate::lecture::target::argmax(ndarray::ArrayView1::from(row)))
             .collect();
         let mut data = Self::checked(Features::Shared(features), n_inputs, labels, n_outputs)?;
         data.targets = Some(targets);

@@ -11,6 +11,5 @@ pub mod dataset;
 pub mod embedded;
 pub mod file;
 pub mod idx;
-pub mod json;
 pub mod model_file;
 pub mod onnx;

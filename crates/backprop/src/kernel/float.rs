@@ -36,11 +36,11 @@ pub trait Float:
     /// the portable kernel gives their bits; for `f64`, which only the portable kernel computes,
     /// a multiply then an add (the same on every IEEE machine, and fast on CPUs without FMA).
     fn madd(self, b: Self, c: Self) -> Self;
-    /// `eˣ` by the crate's one implementation (see [`crate::kernel::math`]).
+    /// `eˣ` by the crate's one implementation (see the module `kernel::math`).
     fn exp_fixed(self) -> Self;
-    /// `ln x` by the crate's one implementation (see [`crate::kernel::math`]).
+    /// `ln x` by the crate's one implementation (see the module `kernel::math`).
     fn ln_fixed(self) -> Self;
-    /// `tanh x` by the crate's one implementation (see [`crate::kernel::math`]).
+    /// `tanh x` by the crate's one implementation (see the module `kernel::math`).
     fn tanh_fixed(self) -> Self;
     /// The same matrix as `f32` when `Self` is `f32`, else `None` (the crate's hand-written
     /// matrix kernels are for `f32` only).
@@ -70,7 +70,7 @@ impl Float for f32 {
     }
     #[inline(always)]
     fn exp_fixed(self) -> Self {
-        crate::kernel::math::exp_f32(self)
+        crate::kernel::exp::exp_f32(self)
     }
     fn ln_fixed(self) -> Self {
         libm::logf(self)

@@ -3,6 +3,7 @@
 //! what a network is.
 
 pub mod cache;
+pub mod exp;
 pub mod float;
 pub mod math;
 pub(crate) mod matmul;

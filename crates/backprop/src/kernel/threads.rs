@@ -6,7 +6,7 @@
 //! the same `k` in the same order whatever the number of threads, so results are bit-identical for
 //! any [`set_threads`] (tests prove it).
 //!
-//! The threads are the calling thread and the workers of the [team](crate::kernel::team), which
+//! The threads are the calling thread and the workers of the team (`kernel::team`), which
 //! stay awake between the many short steps of a mini-batch. Any thread may start a split, at the
 //! same cost. The measurements behind the thresholds below are in `BENCHMARKS.md` at the
 //! repository root ("Kernel notes").

@@ -1,5 +1,6 @@
 //! Seeded weight initialisation.
 
+use crate::error::{Error, Result};
 use crate::kernel::float::Float;
 use crate::kernel::math;
 use ndarray::{Array1, Array2};
@@ -26,6 +27,15 @@ pub enum Init {
     /// Weights of a neuron with `n_in` inputs from N(0, 1/n_in), which keeps `z` of order 1 and
     /// the sigmoid out of saturation in wide layers.
     Scaled,
+}
+
+/// A scheme by name (`"standard"`, `"scaled"`), or [`Error::UnknownName`] listing them.
+impl std::str::FromStr for Init {
+    type Err = Error;
+    fn from_str(name: &str) -> Result<Self> {
+        Self::from_name(name)
+            .ok_or_else(|| Error::unknown_name("init", name, &Self::ALL.map(Self::name)))
+    }
 }
 
 impl Init {

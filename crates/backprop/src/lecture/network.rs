@@ -11,7 +11,7 @@ use crate::lecture::activation::Activation;
 use crate::lecture::cost::Cost;
 use crate::lecture::init::{self, Init};
 use crate::lecture::layers::Layers;
-use ndarray::{Array1, Array2, ArrayView1};
+use ndarray::{Array1, Array2};
 use serde::{Deserialize, Serialize};
 
 /// What a network is, apart from its numbers: sizes, activations and cost.
@@ -293,29 +293,6 @@ impl<F: Float> Network<F> {
     /// Every `b^(l)`, indexed `2..=L`.
     pub fn all_biases(&self) -> &Layers<Array1<F>> {
         &self.biases
-    }
-
-    /// The network's output `a^(L) = α(x)` for one input `x` of length `n_1` (steps 1–2).
-    /// Refuses with [`Error::NotFinite`] when some `a^(l)` is NaN or infinite (weights so large
-    /// that `z` overflows): such an output is no class.
-    pub fn feedforward(&self, x: ArrayView1<'_, F>) -> Result<Array1<F>> {
-        self.check_input(x.len())?;
-        let mut a = x.to_owned();
-        for l in 2..=self.num_layers() {
-            let z = crate::lecture::reference::weighted_input(
-                self.weights(l).view(),
-                a.view(),
-                self.biases(l).view(),
-            );
-            a = crate::lecture::reference::activation(self.activation(l), z.view());
-            if !a.iter().all(|v| v.is_finite()) {
-                return Err(Error::NotFinite {
-                    layer: l,
-                    example: None,
-                });
-            }
-        }
-        Ok(a)
     }
 
     /// The first layer `l` whose `W^(l)` or `b^(l)` holds a NaN or infinite value, if any: a

@@ -124,6 +124,25 @@ impl<F: Float> Trace<F> {
 }
 
 impl<F: Float> Network<F> {
+    /// The network's output `a^(L) = α(x)` for one input `x` of length `n_1` (steps 1–2).
+    /// Refuses with [`Error::NotFinite`] when some `a^(l)` is NaN or infinite (weights so large
+    /// that `z` overflows): such an output is no class.
+    pub fn feedforward(&self, x: ArrayView1<'_, F>) -> Result<Array1<F>> {
+        self.check_input(x.len())?;
+        let mut a = x.to_owned();
+        for l in 2..=self.num_layers() {
+            let z = weighted_input(self.weights(l).view(), a.view(), self.biases(l).view());
+            a = activation(self.activation(l), z.view());
+            if !a.iter().all(|v| v.is_finite()) {
+                return Err(Error::NotFinite {
+                    layer: l,
+                    example: None,
+                });
+            }
+        }
+        Ok(a)
+    }
+
     /// The five steps of the lecture for one example, keeping every `z`, `a` and `δ`.
     /// `x` has length `n_1` and `y` length `n_L`.
     pub fn trace(&self, x: ArrayView1<'_, F>, y: ArrayView1<'_, F>) -> Result<Trace<F>> {

@@ -27,7 +27,6 @@ use crate::error::{Error, Result};
 use crate::io::dataset::Dataset;
 use crate::kernel::float::Float;
 use crate::train::settings::TrainSettings;
-use crate::train::trainer::Trainer;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::ops::Range;
 
@@ -77,31 +76,6 @@ pub fn part(m: usize, size: usize, rank: usize) -> Range<usize> {
     let (base, longer) = (m / size, m % size);
     let start = rank * base + rank.min(longer);
     start..start + base + usize::from(rank < longer)
-}
-
-/// A 64-bit checksum of a trainer's state: every weight, bias and optimizer buffer, the step
-/// count, where training stands and η. Equal on ranks that hold the same bits.
-pub fn checksum<F: Float>(trainer: &Trainer<F>) -> u64 {
-    let (network, state) = (&trainer.network, &trainer.optimizer_state);
-    let mut h = DefaultHasher::new();
-    (trainer.epoch, trainer.batch, trainer.eta.to_bits()).hash(&mut h);
-    let mut add = |values: &mut dyn Iterator<Item = &F>| {
-        values.for_each(|v| v.as_f64().to_bits().hash(&mut h));
-    };
-    for (_, w) in network.all_weights().iter() {
-        add(&mut w.iter());
-    }
-    for (_, b) in network.all_biases().iter() {
-        add(&mut b.iter());
-    }
-    for (_, w) in state.first_w.iter().chain(state.second_w.iter()) {
-        add(&mut w.iter());
-    }
-    for (_, b) in state.first_b.iter().chain(state.second_b.iter()) {
-        add(&mut b.iter());
-    }
-    state.step.hash(&mut h);
-    h.finish()
 }
 
 /// The fingerprint of training settings (every field, through their JSON form).

@@ -5,7 +5,8 @@ use crate::io::dataset::Dataset;
 use crate::kernel::float::Float;
 use crate::lecture::batch::Workspace;
 use crate::lecture::network::Network;
-use ndarray::{s, Array2, ArrayView1, ArrayView2};
+use crate::lecture::target::argmax;
+use ndarray::{s, Array2, ArrayView2};
 
 /// How a network does on a data set. In JSON (checkpoints) the confusion matrix is left out.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -30,17 +31,6 @@ impl Evaluation {
             self.correct as f64 / self.total as f64
         }
     }
-}
-
-/// The index of the largest value (the first one on ties; NaN never wins).
-pub fn argmax<F: Float>(a: ArrayView1<'_, F>) -> usize {
-    let mut best = 0;
-    for (i, &v) in a.iter().enumerate() {
-        if v > a[best] {
-            best = i;
-        }
-    }
-    best
 }
 
 /// Rows evaluated at once.

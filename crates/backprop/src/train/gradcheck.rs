@@ -4,8 +4,8 @@
 //! the fourth-order central difference
 //! `(−C(p+2h) + 8C(p+h) − 8C(p−h) + C(p−2h)) / 12h`, whose truncation error is `O(h⁴)`; with
 //! `h = 10⁻³` both truncation (`h⁴/30 · C⁽⁵⁾`) and rounding (`ε·C/h`) stay near `10⁻¹³`. The relative error of an entry is
-//! `|g_bp − g_fd| / max(|g_bp|, |g_fd|, floor)`; gradients smaller than the floor (`10⁻⁶` by
-//! default) are compared absolutely against it, since no difference quotient resolves them.
+//! `|g_bp − g_fd| / max(|g_bp|, |g_fd|, floor)`; gradients smaller than the floor
+//! ([`GradCheckOptions::DEFAULT_FLOOR`]) are compared absolutely against it, since no difference quotient resolves them.
 //!
 //! Not suited for: activations at a kink (ReLU with some `z` within `2h` of 0 gives a one-sided
 //! difference there); the check reports it as a large error on the affected entries.
@@ -21,9 +21,9 @@ use rand::seq::index::sample;
 /// Settings of [`gradient_check`].
 #[derive(Clone, Debug, PartialEq)]
 pub struct GradCheckOptions {
-    /// The step `h` (default 1e-3).
+    /// The step `h` (default [`Self::DEFAULT_STEP`]).
     pub step: f64,
-    /// Entries smaller than this are compared absolutely (default 1e-6).
+    /// Entries smaller than this are compared absolutely (default [`Self::DEFAULT_FLOOR`]).
     pub floor: f64,
     /// Check at most this many weights and this many biases per layer, drawn with [`seed`](Self::seed)
     /// (default: all).
@@ -36,11 +36,21 @@ pub struct GradCheckOptions {
     pub n: usize,
 }
 
+impl GradCheckOptions {
+    /// The step `h` of the differences: truncation and rounding both near `10⁻¹³` (see the module).
+    pub const DEFAULT_STEP: f64 = 1e-3;
+    /// The floor of the relative error, the one every front uses: a difference quotient resolves
+    /// a derivative only to about `10⁻¹³·C` at `h = 10⁻³`, and costs of saturated log-likelihood
+    /// networks reach `C ≈ 10²`, so an absolute error of `10⁻¹¹` must stay below a relative
+    /// tolerance of `10⁻⁶`.
+    pub const DEFAULT_FLOOR: f64 = 1e-5;
+}
+
 impl Default for GradCheckOptions {
     fn default() -> Self {
         GradCheckOptions {
-            step: 1e-3,
-            floor: 1e-6,
+            step: Self::DEFAULT_STEP,
+            floor: Self::DEFAULT_FLOOR,
             max_per_layer: None,
             seed: 0,
             regularization: Regularization::default(),

@@ -1,6 +1,7 @@
 //! How a mean gradient moves the parameters: plain gradient descent (the lecture's), momentum,
 //! Nesterov momentum, and Adam. Each keeps its state (velocities, moments) beside the network.
 
+use crate::error::{Error, Result};
 use crate::kernel::float::Float;
 use crate::lecture::gradient::{descend, Gradient};
 use crate::lecture::layers::Layers;
@@ -66,6 +67,18 @@ impl Rule {
             Rule::Nesterov => "nesterov",
             Rule::Adam => "adam",
         }
+    }
+}
+
+/// A rule by name (`"sgd"`, `"momentum"`, `"nesterov"`, `"adam"`), or [`Error::UnknownName`]
+/// listing them.
+impl std::str::FromStr for Rule {
+    type Err = Error;
+    fn from_str(name: &str) -> Result<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|r| r.name() == name)
+            .ok_or_else(|| Error::unknown_name("optimizer", name, &Self::ALL.map(Self::name)))
     }
 }
 

@@ -18,7 +18,7 @@ use crate::io::dataset::Dataset;
 use crate::kernel::float::Float;
 use crate::lecture::batch::Workspace;
 use crate::lecture::network::Network;
-use crate::train::evaluate::argmax;
+use crate::lecture::target::argmax;
 
 /// The check looks at this many examples of the training set, evenly spread over it (a file
 /// sorted by class, or starting with blank rows, does not fool it).

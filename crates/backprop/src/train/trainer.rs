@@ -6,7 +6,7 @@
 //! epoch `e`, the dropout masks of mini-batch `k` of epoch `e`), so a run stopped after any
 //! mini-batch and resumed from its [`Trainer`] state gives the same bits as a run never stopped.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Stuck};
 use crate::io::dataset::Dataset;
 use crate::kernel::float::Float;
 use crate::kernel::threads;
@@ -18,6 +18,7 @@ use crate::train::optimizer::{Optimizer, OptimizerState};
 use crate::train::report::EpochReport;
 use crate::train::schedule::Decision;
 use crate::train::settings::TrainSettings;
+use crate::train::stuck;
 use rand::seq::SliceRandom;
 use std::ops::ControlFlow;
 use std::time::Instant;
@@ -96,6 +97,34 @@ pub struct Trainer<F: Float = f32> {
     /// of the trainer's first run, kept by checkpoints so that a resumed run can refuse other
     /// data ([`Trainer::check_same_data`]). `None` before the first run.
     pub data_fingerprint: Option<u64>,
+}
+
+impl<F: Float> Trainer<F> {
+    /// A 64-bit checksum of the trainer's state: every weight, bias and optimizer buffer, the
+    /// step count, where training stands and η. Equal on ranks that hold the same bits.
+    pub fn checksum(&self) -> u64 {
+        use std::hash::{DefaultHasher, Hash, Hasher};
+        let (network, state) = (&self.network, &self.optimizer_state);
+        let mut h = DefaultHasher::new();
+        (self.epoch, self.batch, self.eta.to_bits()).hash(&mut h);
+        let mut add = |values: &mut dyn Iterator<Item = &F>| {
+            values.for_each(|v| v.as_f64().to_bits().hash(&mut h));
+        };
+        for (_, w) in network.all_weights().iter() {
+            add(&mut w.iter());
+        }
+        for (_, b) in network.all_biases().iter() {
+            add(&mut b.iter());
+        }
+        for (_, w) in state.first_w.iter().chain(state.second_w.iter()) {
+            add(&mut w.iter());
+        }
+        for (_, b) in state.first_b.iter().chain(state.second_b.iter()) {
+            add(&mut b.iter());
+        }
+        state.step.hash(&mut h);
+        h.finish()
+    }
 }
 
 impl<F: Float> Trainer<F> {
@@ -224,7 +253,7 @@ impl<F: Float> Trainer<F> {
             if shared {
                 distributed::check_same(
                     collective,
-                    distributed::checksum(self),
+                    self.checksum(),
                     &format!("the weights after epoch {}", self.epoch),
                     "the all-reduce gave the ranks different sums",
                 )?;
@@ -313,7 +342,7 @@ impl<F: Float> Trainer<F> {
         )?;
         distributed::check_same(
             collective,
-            distributed::checksum(self),
+            self.checksum(),
             "the networks before training",
             "every rank must start from the same seed or checkpoint",
         )
@@ -487,7 +516,11 @@ impl<F: Float> Trainer<F> {
                 cost: train_cost,
                 layer: None,
                 eta: self.eta,
-                stuck_at: Some(class),
+                stuck_at: Some(Stuck {
+                    class,
+                    examples: stuck::SAMPLE.min(train.len()),
+                    no_gradient: stuck::NO_GRADIENT,
+                }),
             });
         }
         let validation = validation.map(|v| self.network.evaluate(v)).transpose()?;

@@ -69,7 +69,7 @@ async fn serve(args: &ServeArgs, app: Arc<App>) -> CliResult<()> {
         IpAddr::V6(ip) => format!("[{ip}]"),
         IpAddr::V4(ip) => ip.to_string(),
     };
-    crate::commands::emit(&format!(
+    crate::io::emit(&format!(
         "Serving backprop on http://{host}:{}/ (Ctrl-C stops)\n",
         address.port()
     ))?;

@@ -9,7 +9,10 @@
 use crate::cli::DataArgs;
 use crate::data_source::{self, Splits};
 use crate::error::CliError;
-use backprop::{Activation, Cost, Init, Network, Observer, TrainSettings, Trainer};
+use backprop::{
+    Activation, Architecture, Cost, Init, Network, Observer, Spelling, TrainOptions, TrainSettings,
+    Trainer,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -67,7 +70,7 @@ pub struct Settings {
 impl Default for Settings {
     fn default() -> Self {
         Settings {
-            layers: vec![784, 30, 10],
+            layers: Architecture::LECTURE_SIZES.to_vec(),
             activation: Activation::Sigmoid.name().into(),
             output_activation: Activation::Sigmoid.name().into(),
             cost: Cost::Quadratic.name().into(),
@@ -81,39 +84,28 @@ impl Default for Settings {
     }
 }
 
-fn unknown(what: &str, name: &str, known: &[&str]) -> CliError {
-    CliError::input(format!(
-        "unknown {what} `{name}`; known: {}",
-        known.join(", ")
-    ))
-}
-
 impl Settings {
     /// The activations, cost and initialisation named, or a one-line error listing the names.
     fn parts(&self) -> Result<(Activation, Activation, Cost, Init), CliError> {
-        let hidden_names: Vec<&str> = Activation::HIDDEN.iter().map(|a| a.name()).collect();
-        let all_names: Vec<&str> = Activation::ALL.iter().map(|a| a.name()).collect();
-        let hidden = Activation::from_name(&self.activation)
-            .filter(|a| a.is_elementwise())
-            .ok_or_else(|| unknown("hidden activation", &self.activation, &hidden_names))?;
-        let output = Activation::from_name(&self.output_activation)
-            .ok_or_else(|| unknown("output activation", &self.output_activation, &all_names))?;
-        let cost = Cost::from_name(&self.cost).ok_or_else(|| {
-            let names: Vec<&str> = Cost::ALL.iter().map(|c| c.name()).collect();
-            unknown("cost", &self.cost, &names)
-        })?;
-        let init = Init::from_name(&self.init).ok_or_else(|| {
-            let names: Vec<&str> = Init::ALL.iter().map(|i| i.name()).collect();
-            unknown("init", &self.init, &names)
-        })?;
-        Ok((hidden, output, cost, init))
+        Ok((
+            Activation::parse_hidden(&self.activation)?,
+            self.output_activation.parse()?,
+            self.cost.parse()?,
+            self.init.parse()?,
+        ))
     }
 
-    /// The training settings (checked by the library).
+    /// The training settings, by the library's translator of options (the page's fields are
+    /// the keywords of Python's `train`).
     pub fn train_settings(&self) -> Result<TrainSettings, CliError> {
-        let settings = TrainSettings::plain(self.epochs, self.batch_size, self.eta, self.seed);
-        settings.validate()?;
-        Ok(settings)
+        let options = TrainOptions {
+            epochs: Some(self.epochs),
+            batch_size: Some(self.batch_size),
+            eta: Some(self.eta),
+            seed: Some(self.seed),
+            ..TrainOptions::default()
+        };
+        Ok(options.plan(Spelling::Keywords)?.settings)
     }
 
     /// The fresh network these settings describe: the same seed gives the same weights. Sizes are
@@ -326,7 +318,7 @@ impl App {
         };
         let (network, origin) = match model {
             Some(path) => {
-                let model = crate::commands::load_model(path)?;
+                let model = crate::io::load_model(path)?;
                 // The initialisation it was trained from, when its `training` entry says.
                 let init = model
                     .metadata
@@ -376,15 +368,10 @@ impl App {
     /// The splits of the data set `name` (one of [`App::available`]), loaded once. Blocking.
     pub fn splits(&self, name: &str) -> Result<Arc<Splits>, CliError> {
         if !self.available.iter().any(|a| a == name) {
-            return Err(unknown(
-                "data set",
-                name,
-                &self
-                    .available
-                    .iter()
-                    .map(String::as_str)
-                    .collect::<Vec<_>>(),
-            ));
+            return Err(CliError::input(format!(
+                "unknown data set `{name}`; expected one of {}",
+                self.available.join(", ")
+            )));
         }
         if let Some(s) = self
             .data

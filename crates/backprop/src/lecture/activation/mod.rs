@@ -13,6 +13,7 @@ mod softmax;
 
 pub use softmax::{softmax, softmax_backward, softmax_in_place};
 
+use crate::error::{Error, Result};
 use crate::kernel::float::Float;
 use crate::kernel::wide;
 use ndarray::{ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, Zip};
@@ -148,9 +149,28 @@ impl Activation {
         Self::ALL.into_iter().find(|a| a.name() == name)
     }
 
+    /// The activation of a hidden layer with this name: one of [`Activation::HIDDEN`] (softmax
+    /// acts on a whole layer and serves the output only), or [`Error::UnknownName`] listing them.
+    pub fn parse_hidden(name: &str) -> Result<Self> {
+        Self::from_name(name)
+            .filter(|a| a.is_elementwise())
+            .ok_or_else(|| {
+                Error::unknown_name("hidden activation", name, &Self::HIDDEN.map(Self::name))
+            })
+    }
+
     /// Whether σ acts on each neuron alone (every activation but softmax).
     pub fn is_elementwise(self) -> bool {
         Self::HIDDEN.contains(&self)
+    }
+}
+
+/// Any activation by name (`"sigmoid"`, …, `"softmax"`), or [`Error::UnknownName`] listing them.
+impl std::str::FromStr for Activation {
+    type Err = Error;
+    fn from_str(name: &str) -> Result<Self> {
+        Self::from_name(name)
+            .ok_or_else(|| Error::unknown_name("activation", name, &Self::ALL.map(Self::name)))
     }
 }
 

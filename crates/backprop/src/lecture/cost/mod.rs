@@ -136,6 +136,15 @@ fn gradient_a<C: ElementwiseCost, F: Float, D: Dimension>(
         .for_each(|g, &a, &y| *g = C::dc_da(a, y));
 }
 
+/// A cost by name (`"quadratic"`, …), or [`Error::UnknownName`] listing them.
+impl std::str::FromStr for Cost {
+    type Err = Error;
+    fn from_str(name: &str) -> Result<Self> {
+        Self::from_name(name)
+            .ok_or_else(|| Error::unknown_name("cost", name, &Self::ALL.map(Self::name)))
+    }
+}
+
 impl Cost {
     /// The cost with this [`name`](Self::name), if any.
     pub fn from_name(name: &str) -> Option<Self> {
