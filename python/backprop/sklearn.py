@@ -7,16 +7,39 @@ They follow scikit-learn's conventions and its parameter names where the meaning
 ``beta_1``, ``beta_2``, ``epsilon``, ``verbose``), with scikit-learn's defaults, and add the
 engine's own: ``cost``, ``dropout``, ``output_activation``, ``threads`` and ``dtype``.
 
+At the defaults they train as scikit-learn's do: the same initialisation (weights and biases
+from U(±sqrt(6/(n_in + n_out))), sqrt(2/...) for ``logistic``: the engine's ``init="glorot"``),
+Adam with bias correction, L2 on the weights only, mini-batches of ``min(200, n_samples)``
+(after the validation split), the same stopping rule on the training loss (or the validation
+accuracy with ``early_stopping``, split as scikit-learn splits: stratified for two classes only,
+at least 2 examples), and the same ``loss_curve_``, ``loss_``, ``best_loss_``, ``n_iter_``,
+``t_``, ``validation_scores_`` and ``ConvergenceWarning``.
+
 Differences from ``sklearn.neural_network``, said plainly:
 
 * ``solver`` is ``"sgd"`` or ``"adam"`` (no ``"lbfgs"``); ``learning_rate`` schedules other than
-  ``"constant"`` are not offered (use :meth:`backprop.Network.train` and its ``schedule``).
+  ``"constant"`` are not offered (use :meth:`backprop.Network.train` and its ``schedule``), nor
+  ``warm_start`` or ``sample_weight``.
+* Training runs in ``float32`` by default, whatever the dtype of X (``dtype="float64"`` trains in
+  float64, as scikit-learn does on float64 input).
+* The random numbers are the engine's (seeded by ``random_state``), so the initial weights and
+  the order of the examples have scikit-learn's distributions but not its values.
 * ``alpha`` is scikit-learn's L2 penalty per mini-batch; it is passed to the engine as the
-  lecture's ``lambda = alpha * n_samples / batch_size``, which gives the same gradient.
+  lecture's ``lambda = alpha * n_samples / batch_size``, which gives the same gradient on every
+  full mini-batch (on the last, smaller one scikit-learn divides by its size, the engine by
+  ``batch_size``), and ``loss_curve_`` adds the penalty once per epoch with the epoch's last
+  weights (scikit-learn: once per mini-batch, with the weights before its step).
+* Adam's ``epsilon`` is added to ``sqrt(v_hat)`` (Kingma and Ba's algorithm, PyTorch's form);
+  scikit-learn adds it to ``sqrt(v)`` before the bias correction, so its ε is in effect
+  ``ε / sqrt(1 - β₂^t)`` (31 ε at the first step, ε after a few thousand): a difference far below
+  the noise of training.
 * ``shuffle=False`` is refused: the engine always shuffles, seeded by ``random_state``.
 * A classifier's output layer is softmax with the log-likelihood cost (for two classes too: two
-  softmax outputs are the logistic output); a regressor's is identity with the quadratic cost
-  ``|a - y|^2 / 2`` (scikit-learn's squared error).
+  softmax outputs are the logistic output, with twice the output weights; scikit-learn uses one
+  logistic output), so ``n_outputs_`` is the number of classes; a regressor's is identity with
+  the quadratic cost ``|a - y|^2 / 2`` (scikit-learn's squared error).
+* ``n_iter_`` counts every epoch of ``partial_fit`` calls since the last ``fit`` (scikit-learn
+  resets it to 1 at each call).
 * Importing this module imports scikit-learn; ``import backprop`` alone does not.
 """
 
@@ -168,16 +191,16 @@ class _BaseMLP(BaseEstimator):
             activation=_ACTIVATIONS[self.activation],
             output_activation=self.output_activation or self._default_output,
             cost=self.cost or self._default_cost,
-            # scikit-learn's Glorot-like initialisation is closest to the engine's scaled N(0, 1/n_in).
-            init="scaled",
+            # scikit-learn's initialisation: weights and biases from U(±sqrt(6/(n_in + n_out))),
+            # sqrt(2/...) for logistic networks (the engine's "glorot").
+            init="glorot",
             seed=seed,
             dtype=self.dtype,
         )
 
-    def _start(self, X, targets, n_out):
-        """A fresh network and trainer for data X."""
+    def _start(self, X, n_out):
+        """A fresh network and trainer for the training data X (the validation split held out)."""
         hidden = self._check_params()
-        self._rng = check_random_state(self.random_state)
         n_samples = X.shape[0]
         batch = self._batch_size(n_samples)
         self._network = self._new_network(X.shape[1], n_out, hidden)
@@ -206,13 +229,14 @@ class _BaseMLP(BaseEstimator):
             self.t_ += X.shape[0]
             loss = report["train_cost"]
             self.loss_curve_.append(loss)
-            self._network = self._trainer.network
+            self.loss_ = loss
             if self.verbose:
                 print(f"Iteration {self.n_iter_}, loss = {loss:.8f}")
             if incremental:
                 self.best_loss_ = min(self.best_loss_, loss)
                 continue
             if self.early_stopping:
+                self._network = self._trainer.network  # a copy: scored now, kept if the best
                 score = self._score_raw(X_val, y_val_raw)
                 self.validation_scores_.append(score)
                 if self.verbose:
@@ -227,7 +251,8 @@ class _BaseMLP(BaseEstimator):
             self._no_improvement = 0 if improved else self._no_improvement + 1
             if self._no_improvement > self.n_iter_no_change:
                 if self.verbose:
-                    print(f"Training loss did not improve more than tol={self.tol} for "
+                    what = "Validation score" if self.early_stopping else "Training loss"
+                    print(f"{what} did not improve more than tol={self.tol:f} for "
                           f"{self.n_iter_no_change} consecutive epochs. Stopping.")
                 break
         else:
@@ -237,33 +262,46 @@ class _BaseMLP(BaseEstimator):
                     "optimization hasn't converged yet.",
                     ConvergenceWarning,
                 )
-        if self.early_stopping and best is not None:
-            self._network = best
+        # The network is copied out of the trainer once, not after every epoch.
+        self._network = best if best is not None else self._trainer.network
         if self.early_stopping:
             self.best_loss_ = None
 
     def _fit(self, X, y, incremental):
+        if incremental and self.early_stopping:
+            raise ValueError("partial_fit does not support early_stopping=True")
         X, targets, y_raw = self._prepare_fit(X, y, incremental)
         first = not (incremental and hasattr(self, "_trainer"))
-        if first:
-            self._start(X, targets, targets.shape[1] if targets.ndim == 2 else len(self.classes_))
-        elif getattr(self, "_trainer", None) is None:
+        if not first and getattr(self, "_trainer", None) is None:
             raise ValueError("this estimator was pickled by an older backprop without its optimizer state: "
                              "call fit before partial_fit")
+        if first:
+            self._check_params()
+            self._rng = check_random_state(self.random_state)
         X_val = y_val = None
         if self.early_stopping and not incremental:
-            stratify = y_raw if isinstance(self, ClassifierMixin) else None
-            try:
-                X, X_val, targets, _, _, y_val = train_test_split(
-                    X, targets, y_raw, test_size=self.validation_fraction,
-                    random_state=self._rng.randint(np.iinfo(np.int32).max), stratify=stratify)
-            except ValueError:
-                X, X_val, targets, _, _, y_val = train_test_split(
-                    X, targets, y_raw, test_size=self.validation_fraction,
-                    random_state=self._rng.randint(np.iinfo(np.int32).max))
-            X = np.ascontiguousarray(X)
+            X, X_val, targets, y_val = self._validation_split(X, targets, y_raw)
+        if first:
+            self._start(X, targets.shape[1] if targets.ndim == 2 else len(self.classes_))
         self._epochs(X, targets, y_val, X_val, 1 if incremental else self.max_iter, incremental)
         return self
+
+    def _validation_split(self, X, targets, y_raw):
+        """scikit-learn's split: ``validation_fraction`` of the examples drawn at random, stratified
+        for two classes only (as scikit-learn does), and at least 2 of them."""
+        binary = isinstance(self, ClassifierMixin) and len(self.classes_) == 2
+        seed = self._rng.randint(np.iinfo(np.int32).max)
+        try:
+            X, X_val, targets, _, _, y_val = train_test_split(
+                X, targets, y_raw, test_size=self.validation_fraction, random_state=seed,
+                stratify=y_raw if binary else None)
+        except ValueError:  # a class too small to stratify
+            X, X_val, targets, _, _, y_val = train_test_split(
+                X, targets, y_raw, test_size=self.validation_fraction, random_state=seed)
+        if X_val.shape[0] < 2:
+            raise ValueError("The validation set is too small. Increase 'validation_fraction' "
+                             "or the size of your dataset.")
+        return np.ascontiguousarray(X), X_val, targets, y_val
 
     def fit(self, X, y):
         """Trains a fresh network on (X, y) for up to ``max_iter`` epochs."""

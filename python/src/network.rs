@@ -535,7 +535,7 @@ impl Network {
         callback: Option<Py<PyAny>>,
         improvements: Option<&Bound<'py, PyDict>>,
     ) -> PyResult<Bound<'py, PyList>> {
-        let parsed = training::parse(epochs, batch_size, eta, seed, improvements)?;
+        let parsed = training::parse("train", epochs, batch_size, eta, seed, improvements)?;
         let n_out = self.get().architecture().sizes.last().copied().unwrap_or(0);
         let data = convert::dataset(x, y, n_out)?;
         let described = format!("arrays from Python: {} examples", data.len());

@@ -180,7 +180,7 @@ impl Trainer {
         seed: u64,
         improvements: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<Self> {
-        let parsed = training::parse(1, batch_size, eta, seed, improvements)?;
+        let parsed = training::parse("Trainer", 1, batch_size, eta, seed, improvements)?;
         let eta = parsed.settings.eta; // the rule's default when not given
         if parsed.validation.is_some() {
             return Err(value_error(

@@ -5,9 +5,9 @@ use crate::convert::{self, value_error};
 use backprop::{
     EpochReport, Observer, Rule, Schedule, Spelling, TrainOptions, TrainSettings, Validation,
 };
-use pyo3::exceptions::PyTypeError;
+use pyo3::exceptions::{PyOverflowError, PyTypeError};
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
+use pyo3::types::{PyBool, PyDict};
 use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
@@ -45,9 +45,21 @@ where
     match kw.get_item(key)? {
         None => Ok(None),
         Some(v) if v.is_none() => Ok(None),
+        // True is an int to Python, but never a count, a rate or a split.
+        Some(v) if v.is_instance_of::<PyBool>() && key != "nesterov" => Err(PyTypeError::new_err(
+            format!("{key}: expected a number, got {}", v.repr()?),
+        )),
         Some(v) => v.extract::<T>().map(Some).map_err(|e| {
             let e: PyErr = e.into();
-            PyTypeError::new_err(format!("{key}: {e}"))
+            if e.is_instance_of::<PyOverflowError>(v.py()) {
+                value_error(format!(
+                    "{key}: {} is out of range",
+                    v.repr()
+                        .map_or_else(|_| "the value".into(), |r| r.to_string())
+                ))
+            } else {
+                PyTypeError::new_err(format!("{key}: {e}"))
+            }
         }),
     }
 }
@@ -64,9 +76,11 @@ fn parsed<T, E: std::fmt::Display>(
 }
 
 /// Reads `epochs`, `batch_size`, `eta`, `seed` and the improvements into the library's
-/// [`TrainOptions`], refusing an unknown keyword as the command line refuses an unknown flag;
-/// the library fills every default and makes every check, as for the command line's flags.
+/// [`TrainOptions`], refusing an unknown keyword as the command line refuses an unknown flag
+/// (`function` names the call in that message); the library fills every default and makes
+/// every check, as for the command line's flags.
 pub fn parse(
+    function: &str,
     epochs: usize,
     batch_size: usize,
     eta: Option<f64>,
@@ -78,7 +92,7 @@ pub fn parse(
             let key: String = key.extract()?;
             if !IMPROVEMENTS.contains(&key.as_str()) {
                 return Err(PyTypeError::new_err(format!(
-                    "train() got an unexpected keyword argument '{key}'; the improvements are {}",
+                    "{function}() got an unexpected keyword argument '{key}'; the improvements are {}",
                     IMPROVEMENTS.join(", ")
                 )));
             }
@@ -122,7 +136,11 @@ pub fn parse(
 fn validation(kw: Option<&Bound<'_, PyDict>>) -> PyResult<Option<Validation>> {
     match kw.and_then(|kw| kw.get_item("validation").ok().flatten()) {
         Some(v) if !v.is_none() => {
-            if let Ok(k) = v.extract::<usize>() {
+            if v.is_instance_of::<PyBool>() {
+                Err(PyTypeError::new_err(
+                    "validation: give a fraction in (0, 1) or a number of examples, not a bool",
+                ))
+            } else if let Ok(k) = v.extract::<usize>() {
                 Ok(Some(Validation::Count(k)))
             } else if let Ok(f) = v.extract::<f64>() {
                 Ok(Some(Validation::Fraction(f)))

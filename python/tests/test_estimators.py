@@ -1,6 +1,7 @@
 """The estimators' attributes, in scikit-learn's conventions and orientation."""
 
 import pickle
+import warnings
 
 import numpy as np
 import pytest
@@ -9,6 +10,7 @@ pytest.importorskip("sklearn")
 
 import backprop  # noqa: E402
 from backprop import MLPClassifier, MLPRegressor  # noqa: E402
+from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 
 X, Y, X_TEST, Y_TEST = backprop.datasets.mnist_10k()
 
@@ -127,3 +129,36 @@ def test_an_estimator_whose_outputs_are_not_finite_raises_instead_of_predicting(
     for call in (clf.predict, clf.predict_proba, lambda x: clf.score(x, Y[:20])):
         with pytest.raises(ValueError, match=r"a\^\(2\) are not finite"):
             call(X[:20])
+
+
+def test_scikit_learns_defaults_give_scikit_learns_accuracy_on_load_digits():
+    """Issue 25: at every default, on load_digits split by train_test_split(random_state=0), the
+    drop-in is within 0.2 points of scikit-learn's accuracy and takes at most 10% more epochs."""
+    sk = pytest.importorskip("sklearn.neural_network")
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    X, y = load_digits(return_X_y=True)
+    Xtr, Xte, ytr, yte = train_test_split(X, y, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        theirs = sk.MLPClassifier(random_state=0).fit(Xtr, ytr)
+        ours = backprop.MLPClassifier(random_state=0).fit(Xtr, ytr)
+    assert ours.score(Xte, yte) >= theirs.score(Xte, yte) - 0.002
+    assert ours.n_iter_ <= 1.1 * theirs.n_iter_
+    assert ours.loss_ == ours.loss_curve_[-1]
+
+
+def test_the_initialisation_is_scikit_learns_range():
+    """Weights and biases from U(±sqrt(6/(n_in + n_out))), sqrt(2/...) for logistic networks."""
+    for activation, factor in [("relu", 6.0), ("sigmoid", 2.0)]:
+        net = backprop.Network([784, 100, 10], activation=activation, init="glorot")
+        for (w, b), (n_in, n_out) in zip(zip(net.weights, net.biases), [(784, 100), (100, 10)]):
+            r = np.sqrt(factor / (n_in + n_out))
+            assert np.abs(w).max() <= r and np.abs(b).max() <= r
+            assert np.abs(w).max() > 0.99 * r and abs(w.std() / (r / np.sqrt(3)) - 1) < 0.05
+
+
+def test_partial_fit_refuses_early_stopping_as_scikit_learn_does():
+    with pytest.raises(ValueError, match="early_stopping"):
+        backprop.MLPClassifier(early_stopping=True).partial_fit(X[:50], Y[:50], classes=np.arange(10))

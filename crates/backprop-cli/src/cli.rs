@@ -79,59 +79,59 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = Init::default(), value_parser = parse_init)]
     pub init: Init,
     /// Passes over the training data; with --resume, the total to reach (when given).
-    #[arg(long, default_value_t = TrainSettings::DEFAULT_EPOCHS as u64, value_parser = clap::value_parser!(u64).range(1..), allow_hyphen_values = true)]
+    #[arg(long, default_value_t = TrainSettings::DEFAULT_EPOCHS as u64, value_parser = clap::value_parser!(u64), allow_hyphen_values = true)]
     pub epochs: u64,
     /// Mini-batch size m.
-    #[arg(long, default_value_t = TrainSettings::DEFAULT_BATCH_SIZE as u64, value_parser = clap::value_parser!(u64).range(1..), allow_hyphen_values = true)]
+    #[arg(long, default_value_t = TrainSettings::DEFAULT_BATCH_SIZE as u64, value_parser = clap::value_parser!(u64), allow_hyphen_values = true)]
     pub batch_size: u64,
     /// Learning rate η (> 0) [default: 3, the lecture's; 0.001 with --optimizer adam, Adam's usual].
-    #[arg(long, value_parser = parse_eta, allow_hyphen_values = true)]
+    #[arg(long, value_parser = parse_finite, allow_hyphen_values = true)]
     pub eta: Option<f64>,
     /// Seed of the initial weights and of the shuffles.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Threads for large matrix products and element-wise steps (default: all cores); results do
     /// not depend on it.
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_parser = clap::value_parser!(u64))]
     pub threads: Option<u64>,
     #[command(flatten)]
     pub data: DataArgs,
     /// L2 regularisation λ: W ← (1 − ηλ/n)W − η∇W, n the training-set size.
-    #[arg(long, default_value_t = 0.0, value_parser = parse_non_negative, allow_hyphen_values = true)]
+    #[arg(long, default_value_t = 0.0, value_parser = parse_finite, allow_hyphen_values = true)]
     pub lambda: f64,
     /// L1 regularisation λ₁: W ← W − (ηλ₁/n) sgn W − η∇W.
-    #[arg(long, default_value_t = 0.0, value_parser = parse_non_negative, allow_hyphen_values = true)]
+    #[arg(long, default_value_t = 0.0, value_parser = parse_finite, allow_hyphen_values = true)]
     pub l1: f64,
     /// Update rule: sgd, momentum, nesterov or adam [default: sgd, or momentum with --momentum,
     /// nesterov with --nesterov].
     #[arg(long, value_parser = parse_rule)]
     pub optimizer: Option<Rule>,
     /// Momentum μ in [0, 1) for momentum / nesterov (given alone, it selects momentum).
-    #[arg(long, default_value_t = Optimizer::DEFAULT_MU, value_parser = parse_unit, allow_hyphen_values = true)]
+    #[arg(long, default_value_t = Optimizer::DEFAULT_MU, value_parser = parse_finite, allow_hyphen_values = true)]
     pub momentum: f64,
     /// Nesterov momentum (same as --optimizer nesterov).
     #[arg(long)]
     pub nesterov: bool,
     /// Adam's β₁.
-    #[arg(long, default_value_t = Optimizer::DEFAULT_BETA1, value_parser = parse_unit, allow_hyphen_values = true)]
+    #[arg(long, default_value_t = Optimizer::DEFAULT_BETA1, value_parser = parse_finite, allow_hyphen_values = true)]
     pub beta1: f64,
     /// Adam's β₂.
-    #[arg(long, default_value_t = Optimizer::DEFAULT_BETA2, value_parser = parse_unit, allow_hyphen_values = true)]
+    #[arg(long, default_value_t = Optimizer::DEFAULT_BETA2, value_parser = parse_finite, allow_hyphen_values = true)]
     pub beta2: f64,
     /// Adam's ε (> 0).
-    #[arg(long, default_value_t = Optimizer::DEFAULT_EPSILON, value_parser = parse_epsilon, allow_hyphen_values = true)]
+    #[arg(long, default_value_t = Optimizer::DEFAULT_EPSILON, value_parser = parse_finite, allow_hyphen_values = true)]
     pub epsilon: f64,
     /// η schedule: constant, halve-on-plateau:N, step:N:FACTOR or exponential:GAMMA.
     #[arg(long, default_value_t = Schedule::default(), value_parser = Schedule::parse)]
     pub eta_schedule: Schedule,
     /// Stop when validation accuracy has not improved for N epochs; keep the best network.
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_parser = clap::value_parser!(u64))]
     pub early_stop: Option<u64>,
     /// Validation split taken from the end of the training split: a count (10000) or a fraction (0.1).
     #[arg(long, value_parser = parse_validation)]
     pub validation: Option<Validation>,
     /// Inverted dropout: the probability p in [0, 1) of dropping a hidden neuron while training.
-    #[arg(long, default_value_t = 0.0, value_parser = parse_unit, allow_hyphen_values = true)]
+    #[arg(long, default_value_t = 0.0, value_parser = parse_finite, allow_hyphen_values = true)]
     pub dropout: f64,
     /// Save everything needed to continue here after every epoch (and on Ctrl-C). Without it,
     /// Ctrl-C writes backprop-checkpoint.safetensors (or -2, -3, … if that exists) here; not
@@ -387,7 +387,10 @@ fn parse_layers(s: &str) -> Result<LayerSizes, String> {
 /// A name of the library's, read by its `FromStr`: the one "unknown …; expected one of …"
 /// message of every front.
 fn named<T: std::str::FromStr<Err = backprop::Error>>(s: &str) -> Result<T, String> {
-    s.parse().map_err(|e: backprop::Error| e.to_string())
+    s.parse().map_err(|e: backprop::Error| match e {
+        backprop::Error::InvalidSetting(m) => m, // clap says "invalid value" already
+        e => e.to_string(),
+    })
 }
 
 fn parse_hidden(s: &str) -> Result<Activation, String> {
@@ -420,39 +423,8 @@ fn parse_positive(s: &str) -> Result<f64, String> {
     }
 }
 
-fn parse_epsilon(s: &str) -> Result<f64, String> {
-    match parse_finite(s)? {
-        v if v >= Optimizer::MIN_EPSILON => Ok(v),
-        _ => Err(format!(
-            "Adam's ε must be at least {:e} (smaller vanishes in f32)",
-            Optimizer::MIN_EPSILON
-        )),
-    }
-}
-
-fn parse_eta(s: &str) -> Result<f64, String> {
-    match parse_finite(s)? {
-        v if v > 0.0 => Ok(v),
-        _ => Err("the learning rate must be greater than 0".into()),
-    }
-}
-
 fn parse_validation(s: &str) -> Result<Validation, String> {
     named(s)
-}
-
-fn parse_non_negative(s: &str) -> Result<f64, String> {
-    match parse_finite(s)? {
-        v if v >= 0.0 => Ok(v),
-        _ => Err("must be ≥ 0".into()),
-    }
-}
-
-fn parse_unit(s: &str) -> Result<f64, String> {
-    match parse_finite(s)? {
-        v if (0.0..1.0).contains(&v) => Ok(v),
-        _ => Err("must lie in [0, 1)".into()),
-    }
 }
 
 fn parse_fraction(s: &str) -> Result<f64, String> {

@@ -3,6 +3,7 @@
 use crate::error::{Error, Result};
 use crate::kernel::float::Float;
 use crate::kernel::math;
+use crate::lecture::activation::Activation;
 use ndarray::{Array1, Array2};
 use rand::{RngExt, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -17,7 +18,7 @@ pub fn rng(seed: u64, stream: u64) -> Rng {
     Rng::seed_from_u64(seed ^ stream.wrapping_mul(0x9E37_79B9_7F4A_7C15))
 }
 
-/// How weights are drawn. Biases are always drawn from N(0, 1).
+/// How weights and biases are drawn.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Init {
@@ -27,6 +28,11 @@ pub enum Init {
     /// Weights of a neuron with `n_in` inputs from N(0, 1/n_in), which keeps `z` of order 1 and
     /// the sigmoid out of saturation in wide layers.
     Scaled,
+    /// scikit-learn's initialisation (Glorot and Bengio's uniform one): the weights and biases
+    /// of a layer of `n_out` neurons with `n_in` inputs from U(−r, r), `r = √(6/(n_in + n_out))`,
+    /// or `r = √(2/(n_in + n_out))` in a network whose hidden layers are sigmoid (scikit-learn's
+    /// factor for its `logistic` activation, every layer).
+    Glorot,
 }
 
 /// A scheme by name (`"standard"`, `"scaled"`), or [`Error::UnknownName`] listing them.
@@ -40,13 +46,14 @@ impl std::str::FromStr for Init {
 
 impl Init {
     /// Every scheme, in a fixed order.
-    pub const ALL: [Init; 2] = [Init::Standard, Init::Scaled];
+    pub const ALL: [Init; 3] = [Init::Standard, Init::Scaled, Init::Glorot];
 
     /// The name used on the command line and in model files.
     pub fn name(self) -> &'static str {
         match self {
             Init::Standard => "standard",
             Init::Scaled => "scaled",
+            Init::Glorot => "glorot",
         }
     }
 
@@ -55,17 +62,31 @@ impl Init {
         Self::ALL.into_iter().find(|i| i.name() == name)
     }
 
-    /// `W^(l)` of shape `(n_out, n_in)` and `b^(l)` of length `n_out`. Numbers are drawn in `f64`
-    /// and rounded, so an `f32` and an `f64` network from one seed hold the same values.
+    /// `W^(l)` of shape `(n_out, n_in)` and `b^(l)` of length `n_out`, in a network whose hidden
+    /// layers have the activation `hidden`. Numbers are drawn in `f64` and rounded, so an `f32`
+    /// and an `f64` network from one seed hold the same values.
     pub fn draw<F: Float>(
         self,
         rng: &mut Rng,
         n_out: usize,
         n_in: usize,
+        hidden: Activation,
     ) -> (Array2<F>, Array1<F>) {
         let std = match self {
             Init::Standard => 1.0,
             Init::Scaled => 1.0 / (n_in as f64).sqrt(),
+            Init::Glorot => {
+                let factor = if hidden == Activation::Sigmoid {
+                    2.0
+                } else {
+                    6.0
+                };
+                let r = (factor / (n_in + n_out) as f64).sqrt();
+                let mut uniform = || F::cast(r * (2.0 * rng.random::<f64>() - 1.0));
+                let w = Array2::from_shape_simple_fn((n_out, n_in), &mut uniform);
+                let b = Array1::from_shape_simple_fn(n_out, uniform);
+                return (w, b);
+            }
         };
         let mut normal = Normal { rng, spare: None };
         let w = Array2::from_shape_simple_fn((n_out, n_in), || F::cast(std * normal.draw()));
@@ -104,5 +125,28 @@ impl Normal<'_> {
 impl std::fmt::Display for Init {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// scikit-learn's bounds: `√(6/(n_in + n_out))`, `√(2/(n_in + n_out))` for sigmoid networks;
+    /// biases from the same range, every value inside it and the variance `r²/3`.
+    #[test]
+    fn glorot_draws_scikit_learns_uniform_range() {
+        for (hidden, factor) in [(Activation::Relu, 6.0), (Activation::Sigmoid, 2.0)] {
+            let (w, b) = Init::Glorot.draw::<f64>(&mut rng(0, 0), 100, 784, hidden);
+            let r: f64 = (factor / 884.0f64).sqrt();
+            assert!(w.iter().chain(b.iter()).all(|v| v.abs() <= r));
+            assert!(b.iter().any(|v| v.abs() > r / 2.0), "biases span the range");
+            let var = w.iter().map(|v| v * v).sum::<f64>() / w.len() as f64;
+            assert!((var / (r * r / 3.0) - 1.0).abs() < 0.02, "{var}");
+            assert!(w.mean().unwrap().abs() < r / 100.0);
+        }
+        let (w32, _) = Init::Glorot.draw::<f32>(&mut rng(3, 0), 5, 4, Activation::Tanh);
+        let (w64, _) = Init::Glorot.draw::<f64>(&mut rng(3, 0), 5, 4, Activation::Tanh);
+        assert!(w32.iter().zip(&w64).all(|(a, b)| *a == *b as f32));
     }
 }

@@ -7,7 +7,7 @@
 
 use crate::error::{Error, Result};
 use crate::kernel::float::Float;
-use crate::lecture::activation::Activation;
+use crate::lecture::activation::{Activation, SOFTMAX_HIDDEN};
 use crate::lecture::cost::Cost;
 use crate::lecture::init::{self, Init};
 use crate::lecture::layers::Layers;
@@ -80,9 +80,7 @@ impl Architecture {
             ));
         }
         if !self.hidden.is_elementwise() && self.sizes.len() > 2 {
-            return Err(Error::InvalidNetwork(
-                "softmax is an output activation; hidden layers need an elementwise one".into(),
-            ));
+            return Err(Error::InvalidNetwork(SOFTMAX_HIDDEN.into()));
         }
         self.cost.check_output(self.output)
     }
@@ -172,7 +170,10 @@ impl NetworkBuilder {
             .architecture
             .sizes
             .windows(2)
-            .map(|pair| self.init.draw(&mut rng, pair[1], pair[0]))
+            .map(|pair| {
+                self.init
+                    .draw(&mut rng, pair[1], pair[0], self.architecture.hidden)
+            })
             .unzip();
         Ok(Network {
             architecture: self.architecture,

@@ -135,8 +135,22 @@ impl TrainOptions {
             dropout: self.dropout.unwrap_or(0.0),
             early_stop: self.early_stop,
         };
-        settings.validate()?;
-        let validation = self.validation.map(Validation::check).transpose()?;
+        if let Some((name, message)) = settings.problem() {
+            return Err(Error::InvalidSetting(format!(
+                "{}: {message}",
+                spelling.option(name)
+            )));
+        }
+        let validation =
+            self.validation
+                .map(Validation::check)
+                .transpose()
+                .map_err(|e| match e {
+                    Error::InvalidSetting(m) => {
+                        Error::InvalidSetting(format!("{}: {m}", spelling.option("validation")))
+                    }
+                    e => e,
+                })?;
         let by_default = validation.is_none() && settings.needs_validation();
         let validation = match validation {
             None if by_default => Some(Validation::Fraction(

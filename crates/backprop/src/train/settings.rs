@@ -99,55 +99,79 @@ impl TrainSettings {
 
     /// Refuses settings out of range.
     pub fn validate(&self) -> Result<()> {
-        let bad = |m: String| Err(Error::InvalidSetting(m));
-        if self.epochs == 0 {
-            return bad("the number of epochs must be at least 1".into());
+        match self.problem() {
+            Some((_, message)) => Err(Error::InvalidSetting(message)),
+            None => Ok(()),
         }
-        if self.early_stop == Some(0) {
-            return bad("early stopping needs a patience of at least 1 epoch".into());
-        }
-        if self.batch_size == 0 {
-            return bad("the mini-batch size must be at least 1".into());
-        }
-        if !(self.eta.is_finite() && self.eta > 0.0) {
-            return bad(format!(
-                "the learning rate η must be a finite number > 0, got {}",
-                self.eta
-            ));
-        }
-        if !(0.0..1.0).contains(&self.dropout) {
-            return bad(format!(
-                "the dropout probability must be in [0, 1), got {}",
-                self.dropout
-            ));
-        }
+    }
+
+    /// The first setting out of range, if any: the option's name (its keyword, as
+    /// [`crate::train::options`] names options: `eta`, `momentum`, `beta1`…) and what is wrong.
+    pub fn problem(&self) -> Option<(&'static str, String)> {
         let r = &self.regularization;
-        if !(r.l2 >= 0.0 && r.l2.is_finite() && r.l1 >= 0.0 && r.l1.is_finite()) {
-            return bad(format!(
-                "λ must be finite and ≥ 0, got L2 {} and L1 {}",
-                r.l2, r.l1
-            ));
+        let unit = |v: f64| (0.0..1.0).contains(&v);
+        let checks: [(&'static str, bool, String); 7] = [
+            (
+                "epochs",
+                self.epochs >= 1,
+                "the number of epochs must be at least 1".into(),
+            ),
+            (
+                "early_stop",
+                self.early_stop != Some(0),
+                "early stopping needs a patience of at least 1 epoch".into(),
+            ),
+            (
+                "batch_size",
+                self.batch_size >= 1,
+                "the mini-batch size must be at least 1".into(),
+            ),
+            (
+                "eta",
+                self.eta.is_finite() && self.eta > 0.0,
+                format!(
+                    "the learning rate η must be a finite number > 0, got {}",
+                    self.eta
+                ),
+            ),
+            (
+                "dropout",
+                unit(self.dropout),
+                format!(
+                    "the dropout probability must be in [0, 1), got {}",
+                    self.dropout
+                ),
+            ),
+            (
+                "lambda",
+                r.l2 >= 0.0 && r.l2.is_finite(),
+                format!("λ must be finite and ≥ 0, got {}", r.l2),
+            ),
+            (
+                "l1",
+                r.l1 >= 0.0 && r.l1.is_finite(),
+                format!("λ₁ must be finite and ≥ 0, got {}", r.l1),
+            ),
+        ];
+        if let Some((name, _, message)) = checks.into_iter().find(|(_, ok, _)| !ok) {
+            return Some((name, message));
         }
         match self.optimizer {
-            Optimizer::Momentum { mu } | Optimizer::Nesterov { mu }
-                if !(0.0..1.0).contains(&mu) =>
-            {
-                bad(format!("the momentum μ must be in [0, 1), got {mu}"))
+            Optimizer::Momentum { mu } | Optimizer::Nesterov { mu } if !unit(mu) => {
+                Some(("momentum", format!("the momentum μ must be in [0, 1), got {mu}")))
             }
-            Optimizer::Adam {
-                beta1,
-                beta2,
-                epsilon,
-            } if !((0.0..1.0).contains(&beta1)
-                && (0.0..1.0).contains(&beta2)
-                && epsilon >= Optimizer::MIN_EPSILON
-                && epsilon.is_finite()) =>
-            {
-                bad(format!(
-                    "Adam needs 0 ≤ β₁, β₂ < 1 and ε ≥ 1e-30, got {beta1}, {beta2}, {epsilon}"
-                ))
+            Optimizer::Adam { beta1, .. } if !unit(beta1) => {
+                Some(("beta1", format!("Adam's β₁ must be in [0, 1), got {beta1}")))
             }
-            _ => Ok(()),
+            Optimizer::Adam { beta2, .. } if !unit(beta2) => {
+                Some(("beta2", format!("Adam's β₂ must be in [0, 1), got {beta2}")))
+            }
+            Optimizer::Adam { epsilon, .. }
+                if !(epsilon >= Optimizer::MIN_EPSILON && epsilon.is_finite()) =>
+            {
+                Some(("epsilon", format!("Adam's ε must be finite and at least {:e} (smaller vanishes in f32), got {epsilon}", Optimizer::MIN_EPSILON)))
+            }
+            _ => None,
         }
     }
 

@@ -26,6 +26,7 @@ const RESUME_FLAGS: [&str; 9] = [
 /// The data a checkpoint was trained on: its `data` metadata entry, as JSON (the `--data` flags
 /// and the size of the validation split held out).
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct DataRecord {
     data: String,
     data_dir: Option<PathBuf>,
@@ -119,18 +120,25 @@ fn data_of(
     path: &Path,
     meta: &BTreeMap<String, String>,
 ) -> CliResult<(DataArgs, Option<Validation>)> {
-    let record: DataRecord = meta
+    let bad = |why: String| {
+        CliError::input(format!(
+            "{}: checkpoint has no valid `data` entry: {why}",
+            path.display()
+        ))
+    };
+    let text = meta
         .get("data")
-        .and_then(|d| serde_json::from_str(d).ok())
-        .filter(|r: &DataRecord| {
-            r.test_fraction > 0.0 && r.test_fraction < 1.0 && r.validation != Some(0)
-        })
-        .ok_or_else(|| {
-            CliError::input(format!(
-                "{}: checkpoint has no valid `data` entry",
-                path.display()
-            ))
-        })?;
+        .ok_or_else(|| bad("it is missing".into()))?;
+    let record: DataRecord = serde_json::from_str(text).map_err(|e| bad(e.to_string()))?;
+    if !(record.test_fraction > 0.0 && record.test_fraction < 1.0) {
+        return Err(bad(format!(
+            "test_fraction {} is not in (0, 1)",
+            record.test_fraction
+        )));
+    }
+    if record.validation == Some(0) {
+        return Err(bad("an empty validation split".into()));
+    }
     let data = DataArgs {
         data: record.data,
         data_dir: record.data_dir,

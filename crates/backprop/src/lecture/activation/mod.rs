@@ -149,14 +149,19 @@ impl Activation {
         Self::ALL.into_iter().find(|a| a.name() == name)
     }
 
-    /// The activation of a hidden layer with this name: one of [`Activation::HIDDEN`] (softmax
-    /// acts on a whole layer and serves the output only), or [`Error::UnknownName`] listing them.
+    /// The activation of a hidden layer with this name: one of [`Activation::HIDDEN`], else
+    /// [`Error::UnknownName`] listing them (or, for softmax, which acts on a whole layer and
+    /// serves the output only, the network builder's refusal).
     pub fn parse_hidden(name: &str) -> Result<Self> {
-        Self::from_name(name)
-            .filter(|a| a.is_elementwise())
-            .ok_or_else(|| {
-                Error::unknown_name("hidden activation", name, &Self::HIDDEN.map(Self::name))
-            })
+        match Self::from_name(name) {
+            Some(Activation::Softmax) => Err(Error::InvalidNetwork(SOFTMAX_HIDDEN.into())),
+            Some(a) => Ok(a),
+            None => Err(Error::unknown_name(
+                "hidden activation",
+                name,
+                &Self::HIDDEN.map(Self::name),
+            )),
+        }
     }
 
     /// Whether σ acts on each neuron alone (every activation but softmax).
@@ -164,6 +169,10 @@ impl Activation {
         Self::HIDDEN.contains(&self)
     }
 }
+
+/// Why softmax cannot be σ of a hidden layer (the builder's and the parser's refusal).
+pub const SOFTMAX_HIDDEN: &str =
+    "softmax is an output activation; hidden layers need an elementwise one";
 
 /// Any activation by name (`"sigmoid"`, …, `"softmax"`), or [`Error::UnknownName`] listing them.
 impl std::str::FromStr for Activation {
