@@ -334,7 +334,8 @@ impl Network {
     ///
     /// `sizes` = [n_1, ..., n_L], input first. `activation` is σ of the hidden layers,
     /// `output_activation` σ of layer L (default: the same as `activation`; softmax only
-    /// there). `init` is "standard" (N(0, 1)) or "scaled" (N(0, 1/n_in)).
+    /// there). `init` is "standard" (N(0, 1)), "scaled" (N(0, 1/n_in)) or "glorot"
+    /// (scikit-learn's: weights and biases from U(±√(6/(n_in + n_out))), √(2/…) for sigmoid).
     #[new]
     #[pyo3(signature = (sizes, activation="sigmoid", output_activation=None, cost="quadratic", init="standard", seed=0, dtype="float32"))]
     fn new(

@@ -75,7 +75,7 @@ pub struct TrainArgs {
     /// Cost C: quadratic, cross-entropy or log-likelihood.
     #[arg(long, default_value_t = Cost::default(), value_parser = parse_cost)]
     pub cost: Cost,
-    /// Weight initialisation: standard N(0,1) or scaled N(0,1/n_in).
+    /// Weight initialisation: standard N(0,1), scaled N(0,1/n_in) or glorot (scikit-learn's uniform one).
     #[arg(long, default_value_t = Init::default(), value_parser = parse_init)]
     pub init: Init,
     /// Passes over the training data; with --resume, the total to reach (when given).
@@ -253,7 +253,7 @@ pub struct NetArgs {
     /// Fresh network: cost C (quadratic, cross-entropy or log-likelihood).
     #[arg(long, default_value_t = Cost::default(), value_parser = parse_cost, conflicts_with = "model")]
     pub cost: Cost,
-    /// Fresh network: weight initialisation, standard N(0,1) or scaled N(0,1/n_in) [default:
+    /// Fresh network: weight initialisation, standard N(0,1), scaled N(0,1/n_in) or glorot [default:
     /// standard for trace, like train; scaled for gradcheck, which keeps outputs unsaturated].
     #[arg(long, value_parser = parse_init, conflicts_with = "model")]
     pub init: Option<Init>,

@@ -168,8 +168,30 @@ impl TrainOptions {
         })
     }
 
-    /// The update rule, with its constants; refuses options that belong to another rule.
+    /// The update rule, with its constants; refuses constants out of range (first, whatever the
+    /// rule), then options that belong to another rule.
     fn optimizer(&self, spelling: Spelling) -> Result<Optimizer> {
+        let constants = |rule| {
+            Optimizer::from_rule(
+                rule,
+                self.momentum.unwrap_or(Optimizer::DEFAULT_MU),
+                self.beta1.unwrap_or(Optimizer::DEFAULT_BETA1),
+                self.beta2.unwrap_or(Optimizer::DEFAULT_BETA2),
+                self.epsilon.unwrap_or(Optimizer::DEFAULT_EPSILON),
+            )
+        };
+        for rule in [Rule::Momentum, Rule::Adam] {
+            let probe = TrainSettings {
+                optimizer: constants(rule),
+                ..TrainSettings::default()
+            };
+            if let Some((name, message)) = probe.problem() {
+                return Err(Error::InvalidSetting(format!(
+                    "{}: {message}",
+                    spelling.option(name)
+                )));
+            }
+        }
         let rule = match (self.optimizer, self.nesterov) {
             (Some(rule), true) if rule != Rule::Nesterov => {
                 return Err(Error::InvalidSetting(format!(
@@ -208,13 +230,7 @@ impl TrainOptions {
                 rule.name()
             )));
         }
-        Ok(Optimizer::from_rule(
-            rule,
-            self.momentum.unwrap_or(Optimizer::DEFAULT_MU),
-            self.beta1.unwrap_or(Optimizer::DEFAULT_BETA1),
-            self.beta2.unwrap_or(Optimizer::DEFAULT_BETA2),
-            self.epsilon.unwrap_or(Optimizer::DEFAULT_EPSILON),
-        ))
+        Ok(constants(rule))
     }
 
     /// The threads asked for, or every core (up to [`limits::MAX_THREADS`]) shared by the
