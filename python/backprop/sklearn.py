@@ -73,6 +73,34 @@ _ACTIVATIONS = {"logistic": "sigmoid", "sigmoid": "sigmoid", "tanh": "tanh", "re
                 "identity": "identity"}
 
 
+def _count(value):
+    """An integer, and not a bool (True is no number of epochs)."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def _number(value):
+    """A real number, and not a bool."""
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+
+
+def _dtype_name(dtype):
+    """``"float32"`` or ``"float64"`` from a name or a NumPy dtype."""
+    try:
+        name = np.dtype(dtype).name
+    except TypeError:
+        name = None
+    if name not in ("float32", "float64"):
+        raise ValueError(f"dtype must be float32 or float64, got {dtype!r}")
+    return name
+
+
+#: What `fit` sets: a failed `fit` removes all of it, so the estimator is not fitted (scikit-learn's
+#: NotFittedError) rather than holding an untrained network.
+_FITTED = ("_network", "_trainer", "classes_", "n_iter_", "t_", "loss_", "loss_curve_", "best_loss_",
+           "validation_scores_", "best_validation_score_", "n_layers_", "n_outputs_", "out_activation_",
+           "_no_improvement", "_y_1d")
+
+
 class _BaseMLP(BaseEstimator):
     """What the classifier and the regressor share."""
 
@@ -144,17 +172,18 @@ class _BaseMLP(BaseEstimator):
         if not self.shuffle:
             raise ValueError("shuffle=False is not supported: the engine always shuffles, seeded by random_state")
         sizes = self.hidden_layer_sizes
-        sizes = [sizes] if np.isscalar(sizes) else list(sizes)
-        if not all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n > 0 for n in sizes):
+        sizes = [sizes] if np.isscalar(sizes) else list(sizes) if hasattr(sizes, "__iter__") else [None]
+        if not all(_count(n) and 0 < n < 2**62 for n in sizes):
             raise ValueError(f"hidden_layer_sizes must be positive integers, got {self.hidden_layer_sizes!r}")
-        if not (isinstance(self.max_iter, (int, np.integer)) and self.max_iter > 0):
+        if not (_count(self.max_iter) and self.max_iter > 0):
             raise ValueError(f"max_iter must be an integer >= 1, got {self.max_iter!r}")
-        if not (isinstance(self.n_iter_no_change, (int, np.integer)) and self.n_iter_no_change > 0):
+        if not (_count(self.n_iter_no_change) and self.n_iter_no_change > 0):
             raise ValueError(f"n_iter_no_change must be an integer >= 1, got {self.n_iter_no_change!r}")
-        if not (np.isfinite(self.alpha) and self.alpha >= 0):
-            raise ValueError(f"alpha must be a finite number >= 0, got {self.alpha!r}")
-        if not (np.isfinite(self.tol) and self.tol >= 0):
-            raise ValueError(f"tol must be a finite number >= 0, got {self.tol!r}")
+        for name in ("alpha", "tol", "momentum", "learning_rate_init"):
+            value = getattr(self, name)
+            if not (_number(value) and np.isfinite(value) and value >= 0):
+                raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+        _dtype_name(self.dtype)
         if self.early_stopping and not (0 < self.validation_fraction < 1):
             raise ValueError(f"validation_fraction must be in (0, 1), got {self.validation_fraction!r}")
         return [int(n) for n in sizes]
@@ -195,7 +224,7 @@ class _BaseMLP(BaseEstimator):
             # sqrt(2/...) for logistic networks (the engine's "glorot").
             init="glorot",
             seed=seed,
-            dtype=self.dtype,
+            dtype=_dtype_name(self.dtype),
         )
 
     def _start(self, X, n_out):
@@ -233,7 +262,7 @@ class _BaseMLP(BaseEstimator):
             if self.verbose:
                 print(f"Iteration {self.n_iter_}, loss = {loss:.8f}")
             if incremental:
-                self.best_loss_ = min(self.best_loss_, loss)
+                self.best_loss_ = loss if self.best_loss_ is None else min(self.best_loss_, loss)
                 continue
             if self.early_stopping:
                 self._network = self._trainer.network  # a copy: scored now, kept if the best
@@ -304,11 +333,19 @@ class _BaseMLP(BaseEstimator):
         return np.ascontiguousarray(X), X_val, targets, y_val
 
     def fit(self, X, y):
-        """Trains a fresh network on (X, y) for up to ``max_iter`` epochs."""
-        for attr in ("_trainer", "classes_"):
+        """Trains a fresh network on (X, y) for up to ``max_iter`` epochs. If it fails (bad data,
+        divergence, Ctrl-C), the estimator is left unfitted."""
+        self._forget()
+        try:
+            return self._fit(X, y, incremental=False)
+        except BaseException:
+            self._forget()
+            raise
+
+    def _forget(self):
+        for attr in _FITTED:
             if hasattr(self, attr):
                 delattr(self, attr)
-        return self._fit(X, y, incremental=False)
 
     # -- the fitted network ----------------------------------------------------------------
 
@@ -386,6 +423,9 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             if classes is None:
                 raise ValueError("classes must be passed on the first call to partial_fit.")
             self.classes_ = unique_labels(classes)
+        elif classes is not None and not np.array_equal(unique_labels(classes), self.classes_):
+            raise ValueError(f"`classes={list(classes)!r}` is not the same as on last call to "
+                             f"partial_fit, was: {self.classes_!r}")
         return self._fit(X, y, incremental=True)
 
     def _score_raw(self, X, y):
@@ -433,6 +473,9 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
                 f"MLPRegressor needs numeric targets y, got dtype {y.dtype}; for labels use MLPClassifier"
             )
         y = y.astype(np.float64)
+        n_out = 1 if y.ndim == 1 else y.shape[1]
+        if incremental and hasattr(self, "_trainer") and n_out != self.n_outputs_:
+            raise ValueError(f"y has {n_out} outputs, but the network was fitted with {self.n_outputs_}")
         self._y_1d = y.ndim == 1
         targets = y.reshape(-1, 1) if y.ndim == 1 else y
         return X, np.ascontiguousarray(targets, dtype=np.float32), y

@@ -162,3 +162,35 @@ def test_the_initialisation_is_scikit_learns_range():
 def test_partial_fit_refuses_early_stopping_as_scikit_learn_does():
     with pytest.raises(ValueError, match="early_stopping"):
         backprop.MLPClassifier(early_stopping=True).partial_fit(X[:50], Y[:50], classes=np.arange(10))
+
+
+def test_a_failed_fit_leaves_the_estimator_unfitted():
+    """Found by the hostile round of issue 25: a fit refused after the network was drawn left an
+    untrained network that predicted silently."""
+    from sklearn.exceptions import NotFittedError
+
+    clf = MLPClassifier(hidden_layer_sizes=(5,), max_iter=5).fit(X[:100], Y[:100])
+    clf.set_params(alpha=1e6)
+    with pytest.raises(ValueError):
+        clf.fit(X[:100], Y[:100])
+    with pytest.raises(NotFittedError):
+        clf.predict(X[:3])
+
+
+def test_partial_fit_edges_follow_scikit_learn():
+    clf = MLPClassifier(hidden_layer_sizes=(4,), max_iter=3, early_stopping=True).fit(X[:200], Y[:200])
+    clf.set_params(early_stopping=False).partial_fit(X[:200], Y[:200])
+    assert clf.best_loss_ == clf.loss_curve_[-1]
+    with pytest.raises(ValueError, match="not the same as on last call"):
+        clf.partial_fit(X[:200], Y[:200], classes=np.arange(5))
+    reg = MLPRegressor(max_iter=2).partial_fit(X[:50], X[:50, 0])
+    with pytest.raises(ValueError, match="outputs"):
+        reg.partial_fit(X[:50], X[:50, :2])
+    assert reg.predict(X[:2]).shape == (2,)
+
+
+@pytest.mark.parametrize("bad", [dict(hidden_layer_sizes=None), dict(tol=None), dict(alpha="x"),
+                                 dict(max_iter=True), dict(momentum=None), dict(dtype="half")])
+def test_bad_parameters_are_value_errors(bad):
+    with pytest.raises(ValueError):
+        MLPClassifier(**bad).fit(X[:50], Y[:50])
