@@ -13,6 +13,10 @@ pub struct Cli {
     /// What to do (default: `train` with its defaults).
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// The language of the output meant for people: en or ru [default: from LC_ALL /
+    /// LC_MESSAGES / LANG, Russian for ru_*]. JSON, flags and files stay English.
+    #[arg(long, global = true, value_enum)]
+    pub lang: Option<crate::lang::Lang>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -3,6 +3,7 @@
 use crate::cli::DataArgs;
 use crate::download::{self, Mirror};
 use crate::error::{CliError, CliResult};
+use crate::lang::tr;
 use backprop::io::csv::{read_csv, Scale};
 use backprop::io::idx;
 use backprop::Dataset;
@@ -37,10 +38,10 @@ fn load_splits(args: &DataArgs, quiet: bool) -> CliResult<Splits> {
         "mnist-10k" => {
             let (train, test) = backprop::mnist_10k_split()?;
             Ok(Splits {
-                description: format!(
-                    "mnist-10k (embedded): {} train, {} test",
-                    thousands(train.len()),
-                    thousands(test.len())
+                description: tr!(
+                    "data.embedded",
+                    train = thousands(train.len()),
+                    test = thousands(test.len())
                 ),
                 train,
                 test,
@@ -71,11 +72,12 @@ fn load_splits(args: &DataArgs, quiet: bool) -> CliResult<Splits> {
 
 fn idx_splits(dir: &Path, name: &str) -> CliResult<Splits> {
     let (train, test) = idx::read_standard_dir(dir)?;
-    let description = format!(
-        "{name} ({}): {} train, {} test",
-        dir.display(),
-        train.len(),
-        test.len()
+    let description = tr!(
+        "data.files",
+        name = name,
+        dir = dir.display(),
+        train = train.len(),
+        test = test.len()
     );
     Ok(Splits {
         train,

@@ -8,6 +8,7 @@ mod download;
 mod error;
 mod example;
 mod io;
+mod lang;
 mod plot;
 mod trace_view;
 
@@ -104,6 +105,7 @@ fn main() {
         .try_get_matches()
         .unwrap_or_else(|e| clap_exit(e));
     let mut cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| clap_exit(e));
+    lang::set(cli.lang.unwrap_or_else(lang::Lang::from_env));
     if let (Some(Command::Train(args)), Some(("train", m))) =
         (&mut cli.command, matches.subcommand())
     {
@@ -112,7 +114,7 @@ fn main() {
     // BACKPROP_KERNEL is checked before any work: an unknown name or a kernel this CPU cannot
     // run is a usage error, never an illegal instruction later.
     if let Err(e) = backprop::Kernel::from_env().and_then(backprop::set_kernel) {
-        eprintln!("error: {e}");
+        eprintln!("{}: {e}", lang::tr!("error"));
         std::process::exit(2);
     }
     let result = run(cli).and_then(|()| match std::io::stdout().flush() {
@@ -122,7 +124,7 @@ fn main() {
         _ => Ok(()), // a reader that has gone took what it wanted
     });
     if let Err(e) = result {
-        eprintln!("error: {e}");
+        eprintln!("{}: {e}", lang::tr!("error"));
         std::process::exit(e.code);
     }
 }

@@ -50,9 +50,9 @@ fn masked(line: &str) -> String {
             continue;
         }
         let open = if pair[0].starts_with('(') { "(" } else { "" };
-        if unit == "s" || unit.starts_with("s/epoch") {
+        if unit == "s" || unit.starts_with("s/epoch") || unit == "с" || unit == "с)" {
             out[i] = format!("{open}<duration>");
-        } else if unit.starts_with("thread(s)") {
+        } else if unit.starts_with("thread(s)") || unit.starts_with("поток(ов)") {
             out[i] = "<threads>".into();
         }
     }
@@ -83,8 +83,20 @@ fn matches(expected: &[String], actual: &[String]) -> Result<(), String> {
 
 #[test]
 fn every_output_block_of_the_readme_is_what_its_command_prints() {
-    let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")).unwrap();
+    check("README.md", 8);
+}
+
+/// The Russian README's tour: the same commands with `--lang ru`.
+#[test]
+fn every_output_block_of_the_russian_readme_is_what_its_command_prints() {
+    check("README.ru.md", 4);
+}
+
+fn check(name: &str, at_least: usize) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .join(name);
+    let readme = std::fs::read_to_string(path).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let mut checked = 0;
     for (command, expected) in blocks(&readme) {
@@ -104,9 +116,9 @@ fn every_output_block_of_the_readme_is_what_its_command_prints() {
         let actual: Vec<String> = text.lines().map(masked).collect();
         let expected: Vec<String> = expected.iter().map(|l| masked(l)).collect();
         if let Err(why) = matches(&expected, &actual) {
-            panic!("README: `$ {command}`: {why}\nprinted:\n{text}");
+            panic!("{name}: `$ {command}`: {why}\nprinted:\n{text}");
         }
         checked += 1;
     }
-    assert!(checked >= 8, "{checked} blocks checked");
+    assert!(checked >= at_least, "{name}: {checked} blocks checked");
 }

@@ -4,6 +4,7 @@ use crate::cli::EvaluateArgs;
 use crate::data_source;
 use crate::error::CliResult;
 use crate::io::load_model;
+use crate::lang::tr;
 use crate::plot::{self, confusion::ConfusionMap};
 use ndarray::Array2;
 
@@ -32,7 +33,11 @@ pub fn run(args: &EvaluateArgs) -> CliResult<()> {
             ),
         };
         if map.shown() < map.classes() {
-            drawn = format!(" (classes 0–{} of {})", map.shown() - 1, map.classes());
+            drawn = tr!(
+                "evaluate.classes",
+                last = map.shown() - 1,
+                count = map.classes()
+            );
             map.title += &drawn;
         }
         plot::save(&map, path)?;
@@ -41,19 +46,25 @@ pub fn run(args: &EvaluateArgs) -> CliResult<()> {
         println!("{}", backprop::json::evaluation(&e));
         return Ok(());
     }
-    println!("Model: {}", args.model.display());
-    println!("Data: {}; evaluated on the test split", splits.description);
+    println!("{}", tr!("model", path = args.model.display()));
+    println!("{}", tr!("evaluate.data", data = splits.description));
     println!(
-        "Accuracy: {} / {} ({:.2}%)",
-        e.correct,
-        e.total,
-        100.0 * e.accuracy()
+        "{}",
+        tr!(
+            "evaluate.accuracy",
+            correct = e.correct,
+            total = e.total,
+            percent = format!("{:.2}", 100.0 * e.accuracy())
+        )
     );
-    println!("Mean cost: {:.6}", e.cost);
-    println!("Confusion matrix (rows: true label, columns: predicted):");
+    println!("{}", tr!("evaluate.cost", cost = format!("{:.6}", e.cost)));
+    println!("{}", tr!("evaluate.confusion"));
     print!("{}", confusion_table(&e.confusion));
     if let Some(path) = &args.confusion {
-        println!("Wrote the confusion matrix{drawn} to {}", path.display());
+        println!(
+            "{}",
+            tr!("evaluate.wrote", drawn = drawn, path = path.display())
+        );
     }
     Ok(())
 }

@@ -3,6 +3,7 @@
 use crate::cli::InfoArgs;
 use crate::error::CliResult;
 use crate::io::load_model;
+use crate::lang::tr;
 use backprop::sizes_text;
 use std::path::Path;
 
@@ -20,43 +21,49 @@ pub fn run(args: &InfoArgs) -> CliResult<()> {
 fn machine_info() {
     let features: Vec<String> = backprop::cpu_features()
         .into_iter()
-        .map(|(name, has)| format!("{name} {}", if has { "yes" } else { "no" }))
+        .map(|(name, has)| {
+            format!(
+                "{name} {}",
+                if has { tr!("info.yes") } else { tr!("info.no") }
+            )
+        })
         .collect();
-    println!("CPU features: {}", features.join(", "));
+    println!("{}", tr!("info.features", list = features.join(", ")));
     let supported: Vec<&str> = backprop::Kernel::supported()
         .into_iter()
         .map(backprop::Kernel::name)
         .collect();
-    println!("Kernels this CPU runs: {}", supported.join(", "));
+    println!("{}", tr!("info.kernels", list = supported.join(", ")));
     let forced = std::env::var(backprop::KERNEL_ENV).is_ok_and(|v| !v.trim().is_empty());
+    let why = match forced {
+        true => tr!("info.forced", variable = backprop::KERNEL_ENV),
+        false => tr!("info.widest"),
+    };
     println!(
-        "Kernel in use: {}{}",
-        backprop::kernel_in_use(),
-        if forced {
-            format!(" (forced by {})", backprop::KERNEL_ENV)
-        } else {
-            " (the widest this CPU runs)".to_string()
-        }
+        "{}",
+        tr!("info.kernel", name = backprop::kernel_in_use(), why = why)
     );
-    println!(
-        "Cores available: {}",
-        std::thread::available_parallelism().map_or(1, |n| n.get())
-    );
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    println!("{}", tr!("info.cores", count = cores));
 }
 
 fn model_info(path: &Path) -> CliResult<()> {
     let model = load_model(path)?;
     let net = &model.network;
     let arch = net.architecture();
-    println!("Model: {}", path.display());
+    println!("{}", tr!("model", path = path.display()));
+    let count = net.num_parameters();
     println!(
-        "Layers: {} ({} parameters)",
-        sizes_text(net.sizes()),
-        net.num_parameters()
+        "{}",
+        tr!(
+            "info.layers",
+            sizes = sizes_text(net.sizes()),
+            count = count
+        )
     );
-    println!("Hidden activation: {}", arch.hidden);
-    println!("Output activation: {}", arch.output);
-    println!("Cost: {}", arch.cost);
+    println!("{}", tr!("info.hidden", name = arch.hidden));
+    println!("{}", tr!("info.output", name = arch.output));
+    println!("{}", tr!("info.cost", name = arch.cost));
     for l in 2..=net.num_layers() {
         let w = net.weights(l);
         println!(
@@ -75,10 +82,8 @@ fn model_info(path: &Path) -> CliResult<()> {
         .metadata
         .contains_key(backprop::io::model_file::CHECKSUMS)
     {
-        println!(
-            "note: this file has no checksums ({}; written before they were added): damaged tensor data cannot be detected",
-            backprop::io::model_file::CHECKSUMS
-        );
+        let key = backprop::io::model_file::CHECKSUMS;
+        println!("{}", tr!("info.no_checksums", key = key));
     }
     Ok(())
 }

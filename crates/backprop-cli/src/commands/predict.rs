@@ -4,6 +4,7 @@ use crate::cli::PredictArgs;
 use crate::data_source;
 use crate::error::{CliError, CliResult};
 use crate::io::load_model;
+use crate::lang::tr;
 use backprop::argmax;
 use ndarray::Array1;
 use std::path::Path;
@@ -35,10 +36,10 @@ pub fn run(args: &PredictArgs) -> CliResult<()> {
         return Ok(());
     }
     match label {
-        Some(k) => println!("Predicted class: {class} (label {k})"),
-        None => println!("Predicted class: {class}"),
+        Some(k) => println!("{}", tr!("predict.class_label", class = class, label = k)),
+        None => println!("{}", tr!("predict.class", class = class)),
     }
-    println!("Output activations a^(L):");
+    println!("{}", tr!("predict.outputs"));
     for (i, v) in a.iter().enumerate() {
         println!("  {i:>3}: {v:.6}{}", if i == class { "  <" } else { "" });
     }

@@ -8,6 +8,10 @@ use assert_cmd::Command;
 pub fn backprop() -> Command {
     let mut cmd = Command::cargo_bin("backprop").unwrap();
     cmd.env("RUST_BACKTRACE", "1");
+    // English whatever the machine's locale (tests/lang.rs checks the Russian).
+    cmd.env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .env_remove("LANG");
     cmd
 }
 

@@ -13,10 +13,11 @@ use crate::data_source::{self, Splits};
 use crate::distributed::{self, Job};
 use crate::error::{CliError, CliResult};
 use crate::io;
+use crate::lang::tr;
 use crate::plot;
 use backprop::train::checkpoint;
 use backprop::{Dataset, Observer, Outcome, Trainer, Validation};
-use report::{print_banner, print_summary, stdout_failure, Reporter, INTERRUPTED};
+use report::{percent, print_banner, print_summary, stdout_failure, Reporter, INTERRUPTED};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
@@ -208,18 +209,25 @@ fn finish(
     }
     if outcome == Outcome::Stopped {
         if let Some(best) = &trainer.best {
-            say!("Stopped after epoch {}: keeping the network of epoch {} (validation accuracy {:.2}%)", trainer.epoch, best.epoch, 100.0 * best.accuracy);
+            let line = tr!(
+                "train.stopped",
+                epoch = trainer.epoch,
+                best = best.epoch,
+                percent = percent(best.accuracy)
+            );
+            say!("{line}");
         }
     }
     print_summary(&trainer.reports);
     if data.validation.is_some() || outcome == Outcome::Stopped {
         let t = trainer.network.evaluate(&data.test)?;
-        say!(
-            "Kept network: {} / {} ({:.2}%) on the test split",
-            t.correct,
-            t.total,
-            100.0 * t.accuracy()
+        let line = tr!(
+            "train.kept",
+            correct = t.correct,
+            total = t.total,
+            percent = percent(t.accuracy())
         );
+        say!("{line}");
     }
     if let Some(path) = &args.save {
         save_model(trainer, path, &start.data.data, &start.init)?;
@@ -261,6 +269,7 @@ fn check_outputs(args: &TrainArgs, data: &DataArgs, checkpoint: Option<&Path>) -
 fn save_model(trainer: &Trainer, path: &Path, data: &str, init: &str) -> CliResult<()> {
     let extra = trainer.settings.to_metadata(data, init)?;
     backprop::io::model_file::save(&trainer.network, path, &extra)?;
-    say!("Saved {}", path.display());
+    let line = tr!("train.saved", path = path.display());
+    say!("{line}");
     Ok(())
 }

@@ -5,6 +5,7 @@
 use super::Start;
 use crate::cli::TrainArgs;
 use crate::error::{CliError, CliResult};
+use crate::lang::tr;
 use crate::plot::{self, training::EpochPoint, training::TrainingCurves};
 use backprop::{Dataset, EpochReport, Observer, TrainSettings, Trainer};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -123,18 +124,20 @@ impl Observer for Reporter {
         let t = r.test.as_ref().expect("train always passes test data");
         if !self.quiet {
             let validation = r.validation.as_ref().map_or(String::new(), |v| {
-                format!("  validation {:.2}%", 100.0 * v.accuracy())
+                tr!("train.epoch_validation", percent = percent(v.accuracy()))
             });
-            say!(
-                "Epoch {}: {} / {} ({:.2}%)  train cost {:.4}  test cost {:.4}{validation}  {:.2} s",
-                r.epoch,
-                t.correct,
-                t.total,
-                100.0 * t.accuracy(),
-                r.train_cost,
-                t.cost,
-                r.train_seconds
+            let line = tr!(
+                "train.epoch",
+                epoch = r.epoch,
+                correct = t.correct,
+                total = t.total,
+                percent = percent(t.accuracy()),
+                train = format!("{:.4}", r.train_cost),
+                test = format!("{:.4}", t.cost),
+                validation = validation,
+                seconds = format!("{:.2}", r.train_seconds),
             );
+            say!("{line}");
         }
         if let Some((path, lines, created)) = &mut self.metrics {
             lines.push_str(&format!("{}\n", r.metrics()));
@@ -195,48 +198,52 @@ pub static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 pub fn print_banner(start: &Start, data: &str, validation: Option<&Dataset>, ranks: usize) {
     let (trainer, init, threads) = (&start.trainer, &start.init, start.threads);
     let arch = trainer.network.architecture();
-    say!(
-        "Training {} ({}/{}, {} cost, {init} init) on {data}",
-        backprop::sizes_text(&arch.sizes),
-        arch.hidden,
-        arch.output,
-        arch.cost
+    let line = tr!(
+        "train.banner",
+        sizes = backprop::sizes_text(&arch.sizes),
+        hidden = arch.hidden,
+        output = arch.output,
+        cost = arch.cost,
+        init = init,
+        data = data,
     );
+    say!("{line}");
     if let Some(v) = validation {
-        let default = if start.validation_by_default {
-            format!(
-                " ({}% by default: --early-stop and halve-on-plateau need a validation split; --validation sets it)",
-                100.0 * TrainSettings::DEFAULT_VALIDATION_FRACTION
-            )
-        } else {
-            String::new()
+        let default = match start.validation_by_default {
+            true => tr!(
+                "train.validation_default",
+                percent = 100.0 * TrainSettings::DEFAULT_VALIDATION_FRACTION
+            ),
+            false => String::new(),
         };
-        say!(
-            "Validation: the last {} training examples, held out{default}",
-            v.len()
-        );
+        let line = tr!("train.validation", count = v.len(), default = default);
+        say!("{line}");
     }
     if trainer.epoch > 0 || trainer.batch > 0 {
-        say!(
-            "Resuming after epoch {}, mini-batch {}, η = {}",
-            trainer.epoch,
-            trainer.batch,
-            trainer.eta
+        let line = tr!(
+            "train.resuming",
+            epoch = trainer.epoch,
+            batch = trainer.batch,
+            eta = trainer.eta
         );
+        say!("{line}");
     }
     let settings = &trainer.settings;
-    let ranks = if ranks > 1 {
-        format!(" per rank × {ranks} MPI ranks (each mini-batch divided between them)")
-    } else {
-        String::new()
+    let ranks = match ranks > 1 {
+        true => tr!("train.ranks", ranks = ranks),
+        false => String::new(),
     };
-    say!(
-        "{} epochs, mini-batch {}, η = {}, {settings}, seed {}, {threads} thread(s){ranks}",
-        settings.epochs,
-        settings.batch_size,
-        settings.eta,
-        settings.seed
+    let line = tr!(
+        "train.settings",
+        epochs = settings.epochs,
+        m = settings.batch_size,
+        eta = settings.eta,
+        settings = settings,
+        seed = settings.seed,
+        threads = threads,
+        ranks = ranks,
     );
+    say!("{line}");
 }
 
 /// The last line of a run: the final and the best test accuracy, and the time per epoch.
@@ -255,17 +262,23 @@ pub fn print_summary(reports: &[EpochReport]) {
         last.test.as_ref().expect("test data"),
         best.test.as_ref().expect("test data"),
     );
-    say!(
-        "Final: {} / {} ({:.2}%) after {} epochs; best {} / {} ({:.2}%) at epoch {}; {:.2} s training ({:.3} s/epoch)",
-        lt.correct,
-        lt.total,
-        100.0 * lt.accuracy(),
-        last.epoch,
-        bt.correct,
-        bt.total,
-        100.0 * bt.accuracy(),
-        best.epoch,
-        seconds,
-        seconds / reports.len() as f64
+    let line = tr!(
+        "train.final",
+        correct = lt.correct,
+        total = lt.total,
+        percent = percent(lt.accuracy()),
+        epochs = last.epoch,
+        best_correct = bt.correct,
+        best_total = bt.total,
+        best_percent = percent(bt.accuracy()),
+        best_epoch = best.epoch,
+        seconds = format!("{seconds:.2}"),
+        per_epoch = format!("{:.3}", seconds / reports.len() as f64),
     );
+    say!("{line}");
+}
+
+/// `91.55`: an accuracy as a percentage with two decimals, as every line prints it.
+pub fn percent(accuracy: f64) -> String {
+    format!("{:.2}", 100.0 * accuracy)
 }

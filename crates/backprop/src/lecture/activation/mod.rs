@@ -172,7 +172,7 @@ impl Activation {
 
 /// Why softmax cannot be σ of a hidden layer (the builder's and the parser's refusal).
 pub const SOFTMAX_HIDDEN: &str =
-    "softmax is an output activation; hidden layers need an elementwise one";
+    "softmax cannot be a hidden activation: it serves the output layer only, and hidden layers need an elementwise one (sigmoid, tanh, relu, identity)";
 
 /// Any activation by name (`"sigmoid"`, …, `"softmax"`), or [`Error::UnknownName`] listing them.
 impl std::str::FromStr for Activation {

@@ -1,0 +1,100 @@
+//! `--lang ru|en` and the environment's language: the output meant for people in Russian or
+//! English, the same numbers in both; JSON stays English.
+
+mod common;
+
+use common::backprop;
+use std::path::Path;
+
+fn run(dir: &Path, env: &[(&str, &str)], args: &[&str]) -> (String, String) {
+    let mut cmd = backprop();
+    cmd.args(args).current_dir(dir);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    (
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+#[test]
+fn every_command_of_the_tour_speaks_both_languages() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (ru, _) = run(
+        d,
+        &[],
+        &[
+            "--lang",
+            "ru",
+            "train",
+            "--epochs",
+            "2",
+            "--save",
+            "m.safetensors",
+        ],
+    );
+    let lines: Vec<&str> = ru.lines().collect();
+    assert!(
+        lines[0].starts_with("Обучение сети 784-30-10 (sigmoid/sigmoid, функция ошибки quadratic"),
+        "{ru}"
+    );
+    assert!(
+        lines[1].starts_with("эпох: 2, подвыборка из 10, η = 3, plain SGD, seed 0,"),
+        "{ru}"
+    );
+    assert!(
+        lines[2].starts_with(
+            "Эпоха 1: 1452 / 2000 (72.60%)  ошибка на обучающей 0.2934  ошибка на тестовой 0.1913"
+        ),
+        "{ru}"
+    );
+    assert!(
+        lines[4].starts_with("Итог: 1680 / 2000 (84.00%) после 2 эпох; лучший результат"),
+        "{ru}"
+    );
+    assert_eq!(lines[5], "Сохранено: m.safetensors");
+    let (en, _) = run(
+        d,
+        &[("LANG", "ru_RU.UTF-8")],
+        &["--lang", "en", "evaluate", "--model", "m.safetensors"],
+    );
+    assert!(en.starts_with("Model: m.safetensors\nData: mnist-10k (embedded): 8,000 train, 2,000 test; evaluated on the test split\nAccuracy: 1680 / 2000 (84.00%)\n"), "{en}");
+    let (ru, _) = run(
+        d,
+        &[("LANG", "ru_RU.UTF-8")],
+        &["evaluate", "--model", "m.safetensors"],
+    );
+    assert!(ru.starts_with("Модель: m.safetensors\nДанные: mnist-10k (встроенные): 8,000 для обучения, 2,000 для теста; оценка на тестовой выборке\nТочность: 1680 / 2000 (84.00%)\nСредняя ошибка: "), "{ru}");
+    assert!(ru.contains("Матрица ошибок (строки: истинная метка, столбцы: предсказание):"));
+    let (ru, _) = run(
+        d,
+        &[("LC_ALL", "ru_RU.UTF-8"), ("LANG", "en_US.UTF-8")],
+        &["predict", "--model", "m.safetensors", "--index", "0"],
+    );
+    assert!(
+        ru.starts_with("Предсказанный класс: 3 (метка 3)\nВыходные сигналы a^(L):\n"),
+        "{ru}"
+    );
+    let (ru, _) = run(
+        d,
+        &[],
+        &["info", "--model", "m.safetensors", "--lang", "ru"],
+    );
+    assert!(ru.starts_with("Модель: m.safetensors\nСлои: 784-30-10 (параметров: 23860)\nФункция активации скрытых слоёв: sigmoid\n"), "{ru}");
+    let (json, _) = run(
+        d,
+        &[("LANG", "ru_RU.UTF-8")],
+        &["evaluate", "--model", "m.safetensors", "--json"],
+    );
+    assert!(
+        json.contains("\"accuracy\""),
+        "JSON keys stay English: {json}"
+    );
+    let (_, err) = run(d, &[("LANG", "ru_RU.UTF-8")], &["train", "--eta=-1"]);
+    assert!(err.starts_with("ошибка: "), "{err}");
+    let (_, err) = run(d, &[("LANG", "C")], &["train", "--eta=-1"]);
+    assert!(err.starts_with("error: "), "{err}");
+}
