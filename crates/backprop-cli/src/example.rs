@@ -10,6 +10,7 @@
 use crate::cli::NetArgs;
 use crate::error::{CliError, CliResult};
 use crate::io::load_model;
+use crate::lang::tr;
 use backprop::{Activation, Dataset, Init, Network};
 use ndarray::Array1;
 use rand::RngExt;
@@ -27,7 +28,11 @@ pub struct Subject {
 pub fn network(args: &NetArgs, default_init: Init) -> CliResult<Subject> {
     if let Some(path) = &args.model {
         let net = load_model(path)?.network.cast::<f64>();
-        let description = format!("{} from {}", net.architecture(), path.display());
+        let description = tr!(
+            "example.model",
+            network = net.architecture(),
+            path = path.display()
+        );
         return Ok(Subject { net, description });
     }
     let sizes = args.layers.as_ref().map(|s| s.0.clone()).ok_or_else(|| {
@@ -41,11 +46,11 @@ pub fn network(args: &NetArgs, default_init: Init) -> CliResult<Subject> {
         .init(init)
         .seed(args.seed)
         .build::<f64>()?;
-    let description = format!(
-        "{}, random ({} init, seed {})",
-        net.architecture(),
-        init,
-        args.seed
+    let description = tr!(
+        "example.fresh",
+        network = net.architecture(),
+        init = init,
+        seed = args.seed
     );
     Ok(Subject { net, description })
 }
@@ -57,8 +62,35 @@ pub struct Example {
     pub label: usize,
     pub description: String,
     /// For an example of a numbered series (drawn, or from a data set): its number and the
-    /// series, e.g. `(3, "test", "of mnist-10k")`, so that several can be named at once.
-    pub numbered: Option<(usize, &'static str, String)>,
+    /// series, e.g. `(3, Series::Test("mnist-10k"))`, so that several can be named at once.
+    pub numbered: Option<(usize, Series)>,
+}
+
+/// Where numbered examples come from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Series {
+    /// The test split of the data set of this name.
+    Test(String),
+    /// Drawn from this seed.
+    Random(u64),
+}
+
+impl Series {
+    /// `test example 3 of mnist-10k`, `random examples 0, 3 drawn from seed 7`, in the language
+    /// in use.
+    fn describe(&self, numbers: &[usize]) -> String {
+        let list = numbers
+            .iter()
+            .map(usize::to_string)
+            .collect::<Vec<_>>()
+            .join(", ");
+        match (self, numbers.len()) {
+            (Series::Test(name), 1) => tr!("example.test", index = list, name = name),
+            (Series::Test(name), _) => tr!("example.tests", list = list, name = name),
+            (Series::Random(seed), 1) => tr!("example.random", index = list, seed = seed),
+            (Series::Random(seed), _) => tr!("example.randoms", list = list, seed = seed),
+        }
+    }
 }
 
 /// `test examples 0, 1, 2 of mnist-10k`, or the descriptions one after another.
@@ -67,15 +99,11 @@ pub fn describe_all(examples: &[Example]) -> String {
         .iter()
         .filter_map(|e| e.numbered.as_ref())
         .collect();
-    let same = series.len() == examples.len()
-        && series
-            .windows(2)
-            .all(|w| (w[0].1, &w[0].2) == (w[1].1, &w[1].2));
+    let same = series.len() == examples.len() && series.windows(2).all(|w| w[0].1 == w[1].1);
     match series.first() {
-        Some((_, kind, origin)) if same => {
-            let numbers: Vec<String> = series.iter().map(|s| s.0.to_string()).collect();
-            let plural = if numbers.len() == 1 { "" } else { "s" };
-            format!("{kind} example{plural} {} {origin}", numbers.join(", "))
+        Some((_, origin)) if same => {
+            let numbers: Vec<usize> = series.iter().map(|s| s.0).collect();
+            origin.describe(&numbers)
         }
         _ => examples
             .iter()
@@ -101,8 +129,8 @@ pub fn drawn(seed: u64, r: usize, n_in: usize, n_out: usize) -> Example {
     Example {
         x,
         label,
-        description: format!("random example {r} drawn from seed {seed}"),
-        numbered: Some((r, "random", format!("drawn from seed {seed}"))),
+        description: Series::Random(seed).describe(&[r]),
+        numbered: Some((r, Series::Random(seed))),
     }
 }
 
@@ -123,8 +151,8 @@ pub fn from_test_split(test: &Dataset, index: usize, name: &str) -> CliResult<Ex
     Ok(Example {
         x: test.input::<f64>(index),
         label: test.labels()[index],
-        description: format!("test example {index} of {name}"),
-        numbered: Some((index, "test", format!("of {name}"))),
+        description: Series::Test(name.to_string()).describe(&[index]),
+        numbered: Some((index, Series::Test(name.to_string()))),
     })
 }
 
@@ -179,6 +207,7 @@ mod tests {
             1.0
         );
         let two = [a, drawn(7, 3, 4, 2)];
+        crate::lang::set(crate::lang::Lang::En);
         assert_eq!(describe_all(&two), "random examples 0, 3 drawn from seed 7");
     }
 }

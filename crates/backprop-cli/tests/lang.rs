@@ -98,3 +98,51 @@ fn every_command_of_the_tour_speaks_both_languages() {
     let (_, err) = run(d, &[("LANG", "C")], &["train", "--eta=-1"]);
     assert!(err.starts_with("error: "), "{err}");
 }
+
+/// The numbers of a text, in order: the same in every language.
+fn numbers(text: &str) -> Vec<String> {
+    text.split(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-' || c == 'e'))
+        .filter(|w| w.chars().any(|c| c.is_ascii_digit()))
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn trace_and_gradcheck_speak_the_lectures_russian_with_the_same_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for format in ["text", "markdown"] {
+        let args = [
+            "trace", "--layers", "4,3,2", "--seed", "3", "--format", format,
+        ];
+        let (en, _) = run(d, &[], &args);
+        let (ru, _) = run(d, &[], &[&args[..], &["--lang", "ru"]].concat());
+        assert!(en.contains("Step 3. Output error (BP1)"), "{en}");
+        assert!(
+            ru.contains("Шаг 3. Мера влияния нейронов выходного слоя на ошибку (BP1)"),
+            "{ru}"
+        );
+        assert!(
+            ru.contains("Шаг 4. Обратный проход, мера влияния нейронов скрытых слоёв (BP2)"),
+            "{ru}"
+        );
+        assert!(ru.contains("унитарный код метки"), "{ru}");
+        assert_eq!(numbers(&en), numbers(&ru), "{format}");
+    }
+    let (en, _) = run(d, &[], &["gradcheck", "--layers", "4,3,2"]);
+    let (ru, _) = run(
+        d,
+        &[("LANG", "ru_RU.UTF-8")],
+        &["gradcheck", "--layers", "4,3,2"],
+    );
+    assert!(
+        en.contains("OK: every relative error is below the tolerance"),
+        "{en}"
+    );
+    assert!(
+        ru.contains("ВЕРНО: каждая относительная ошибка ниже допуска"),
+        "{ru}"
+    );
+    assert!(ru.starts_with("Проверка градиента сети 4-3-2"), "{ru}");
+    assert_eq!(numbers(&en), numbers(&ru));
+}

@@ -18,6 +18,7 @@ use crate::data_source;
 use crate::error::{CliError, CliResult};
 use crate::example::{self, Example};
 use crate::io::emit;
+use crate::lang::tr;
 use backprop::{
     gradient_check, Architecture, ErrorStats, GradCheck, GradCheckOptions, Init, Network,
 };
@@ -154,17 +155,30 @@ fn report_text(
     check: &GradCheck,
     args: &GradcheckArgs,
 ) -> String {
-    let mut out = format!("Gradient check of {network}\n");
-    out += &format!(
-        "{} example(s): {}\nBP3/BP4 against central differences of the mean cost in f64, h = {:e}; relative error |bp − fd| / max(|bp|, |fd|, {:e})\n",
-        examples.len(),
-        example::describe_all(examples),
-        args.step,
-        args.floor
+    let mut out = tr!("gradcheck.of", network = network) + "\n";
+    out += &tr!(
+        "gradcheck.examples",
+        count = examples.len(),
+        examples = example::describe_all(examples),
     );
+    out += "\n";
+    out += &tr!(
+        "gradcheck.method",
+        step = format!("{:e}", args.step),
+        floor = format!("{:e}", args.floor)
+    );
+    out += "\n";
+    let (max, mean) = (tr!("gradcheck.max"), tr!("gradcheck.mean"));
     out += &format!(
-        "{:>5} {:>6} {:>10} {:>10} {:>6} {:>10} {:>10}  worst entry\n",
-        "layer", "∇W n", "∇W max", "∇W mean", "∇b n", "∇b max", "∇b mean"
+        "{:>5} {:>6} {:>10} {:>10} {:>6} {:>10} {:>10}  {}\n",
+        tr!("gradcheck.layer"),
+        "∇W n",
+        format!("∇W {max}"),
+        format!("∇W {mean}"),
+        "∇b n",
+        format!("∇b {max}"),
+        format!("∇b {mean}"),
+        tr!("gradcheck.worst")
     );
     for c in &check.layers {
         let (w, b) = (&c.weights, &c.biases);
@@ -181,18 +195,12 @@ fn report_text(
         );
     }
     let worst = check.max_relative_error();
-    if worst < args.tolerance {
-        out += &format!(
-            "OK: every relative error is below the tolerance {:e} (largest {worst:.2e}): BP3 and BP4 agree with finite differences.\n",
-            args.tolerance
-        );
-    } else {
-        out += &format!(
-            "FAILED: the largest relative error {worst:.2e} is not below the tolerance {:e}.\n",
-            args.tolerance
-        );
-    }
-    out
+    let (tolerance, worst) = (format!("{:e}", args.tolerance), format!("{worst:.2e}"));
+    out += &match check.max_relative_error() < args.tolerance {
+        true => tr!("gradcheck.ok", tolerance = tolerance, worst = worst),
+        false => tr!("gradcheck.failed", tolerance = tolerance, worst = worst),
+    };
+    out + "\n"
 }
 
 /// `∇W^(2)[1,3]: backprop 1.234e-2, numeric 1.234e-2`, for the worse of the two tensors.
@@ -203,13 +211,17 @@ fn worst_entry(l: usize, w: &ErrorStats, b: &ErrorStats) -> String {
         (format!("∇W^({l})"), w)
     };
     match &stats.worst {
-        Some(e) if name.starts_with("∇W") => format!(
-            "{name}[{},{}]: backprop {:.6e}, numeric {:.6e}",
-            e.row, e.col, e.backprop, e.numeric
+        Some(e) if name.starts_with("∇W") => tr!(
+            "gradcheck.entry",
+            entry = format!("{name}[{},{}]", e.row, e.col),
+            backprop = format!("{:.6e}", e.backprop),
+            numeric = format!("{:.6e}", e.numeric)
         ),
-        Some(e) => format!(
-            "{name}[{}]: backprop {:.6e}, numeric {:.6e}",
-            e.row, e.backprop, e.numeric
+        Some(e) => tr!(
+            "gradcheck.entry",
+            entry = format!("{name}[{}]", e.row),
+            backprop = format!("{:.6e}", e.backprop),
+            numeric = format!("{:.6e}", e.numeric)
         ),
         None => "-".into(),
     }
@@ -218,16 +230,23 @@ fn worst_entry(l: usize, w: &ErrorStats, b: &ErrorStats) -> String {
 /// `--all-pairs`: a fresh network of `--layers` for every hidden activation × output activation ×
 /// cost for which the cost is defined, one line each.
 fn all_pairs(args: &GradcheckArgs) -> CliResult<()> {
-    let mut out = format!(
-        "Gradient check of every activation × cost pair, layers {}, seed {}, {} example(s) each, h = {:e}\n",
-        args.net.layers.as_ref().map_or(String::new(), |s| backprop::sizes_text(&s.0)),
-        args.net.seed,
-        args.examples,
-        args.step
-    );
+    let mut out = tr!(
+        "gradcheck.pairs",
+        layers = args
+            .net
+            .layers
+            .as_ref()
+            .map_or(String::new(), |s| backprop::sizes_text(&s.0)),
+        seed = args.net.seed,
+        count = args.examples,
+        step = format!("{:e}", args.step)
+    ) + "\n";
     out += &format!(
         "{:<10} {:<10} {:<15} {:>14}\n",
-        "hidden", "output", "cost", "max rel. error"
+        tr!("gradcheck.hidden"),
+        tr!("gradcheck.output"),
+        tr!("gradcheck.cost"),
+        tr!("gradcheck.max_error")
     );
     let (mut pairs, mut failed, mut rows) = (0, 0, Vec::new());
     for (hidden, output, cost) in Architecture::combinations() {
@@ -256,7 +275,11 @@ fn all_pairs(args: &GradcheckArgs) -> CliResult<()> {
             output.name(),
             cost.name(),
             worst,
-            if ok { "ok" } else { "FAILED" }
+            if ok {
+                tr!("gradcheck.pair_ok")
+            } else {
+                tr!("gradcheck.pair_failed")
+            }
         );
         rows.push(json!({
             "activation": hidden.name(), "output_activation": output.name(),
@@ -269,17 +292,18 @@ fn all_pairs(args: &GradcheckArgs) -> CliResult<()> {
             json!({ "tolerance": args.tolerance, "ok": failed == 0, "pairs": rows })
         ))?;
     } else {
+        let tolerance = format!("{:e}", args.tolerance);
         out += &if failed == 0 {
-            format!(
-                "OK: all {pairs} pairs below the tolerance {:e}.\n",
-                args.tolerance
-            )
+            tr!("gradcheck.pairs_ok", pairs = pairs, tolerance = tolerance)
         } else {
-            format!(
-                "FAILED: {failed} of {pairs} pairs not below the tolerance {:e}.\n",
-                args.tolerance
+            tr!(
+                "gradcheck.pairs_failed",
+                failed = failed,
+                pairs = pairs,
+                tolerance = tolerance
             )
         };
+        out += "\n";
         emit(&out)?;
     }
     if failed == 0 {

@@ -11,6 +11,7 @@ use crate::data_source;
 use crate::error::{CliError, CliResult};
 use crate::example::{self, Example};
 use crate::io::emit;
+use crate::lang::tr;
 use crate::plot::{self, influence::InfluenceMap};
 use crate::trace_view::{self, num, Traced};
 use backprop::{argmax, Init, Network};
@@ -61,12 +62,12 @@ fn choose_example(args: &TraceArgs, net: &Network<f64>) -> CliResult<Example> {
             let predicted = argmax(net.feedforward(x.view())?.view());
             let target = match args.label {
                 Some(_) => String::new(),
-                None => format!(" (target: the predicted class {predicted})"),
+                None => tr!("trace.image_target", class = predicted),
             };
             Example {
                 x,
                 label: predicted,
-                description: format!("image {}{target}", path.display()),
+                description: tr!("trace.image", path = path.display(), target = target),
                 numbered: None,
             }
         }

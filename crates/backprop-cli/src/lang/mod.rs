@@ -6,8 +6,8 @@
 //! The language is `--lang ru|en`, else the environment's (`LC_ALL`, then `LC_MESSAGES`, then
 //! `LANG`: Russian when it starts with `ru`), as the web page takes the browser's.
 //!
-//! Out of scope so far: `trace`, `gradcheck` and the library's error messages speak English
-//! whatever the language (only the `error:` prefix is translated).
+//! Out of scope so far: the library's error messages (and the notes it prints) speak English
+//! whatever the language; only the `error:` prefix is translated.
 
 mod en;
 mod ru;
@@ -64,11 +64,30 @@ pub fn fill(key: &str, values: &[(&str, String)]) -> String {
     let template = lookup(current(), key)
         .or_else(|| lookup(Lang::En, key))
         .unwrap_or(key);
-    let mut text = template.to_string();
-    for (name, value) in values {
-        text = text.replace(&format!("{{{name}}}"), value);
+    // One pass over the template: a value that holds `{…}` (LaTeX does) is never filled again.
+    let mut text = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        text += &rest[..open];
+        let after = &rest[open + 1..];
+        let value = after.find('}').and_then(|close| {
+            values
+                .iter()
+                .find(|(n, _)| *n == &after[..close])
+                .map(|(_, v)| (close, v))
+        });
+        match value {
+            Some((close, v)) => {
+                text += v;
+                rest = &after[close + 1..];
+            }
+            None => {
+                text.push('{');
+                rest = after;
+            }
+        }
     }
-    text
+    text + rest
 }
 
 fn lookup(lang: Lang, key: &str) -> Option<&'static str> {

@@ -2,6 +2,7 @@
 //! lecture notes: one section per step, one table row per vector.
 
 use super::{cost_formula, largest, num, steps, summary, Row, Step, Traced, Value};
+use crate::lang::tr;
 use std::fmt::Write;
 
 /// Values shown per cell without `--full`.
@@ -11,12 +12,23 @@ const TOP: usize = 3;
 
 /// The whole trace as Markdown.
 pub fn render(t: &Traced, full: bool) -> String {
-    let mut out = String::from("# Back-propagation of one example, step by step\n\n");
-    let _ = writeln!(out, "- Network: {}", t.network);
-    let _ = writeln!(out, "- Example: {}, label {}", t.example, t.label);
+    let mut out = format!("# {}\n\n", tr!("trace.md_title"));
+    let _ = writeln!(out, "- {}", tr!("trace.md_network", network = t.network));
     let _ = writeln!(
         out,
-        "- Notation: $W^{{(l)}}$ has shape $(n_l, n_{{l-1}})$, so $z^{{(l)}} = W^{{(l)}} a^{{(l-1)}} + b^{{(l)}}$; $\\delta^{{(l)}} = \\partial C / \\partial z^{{(l)}}$"
+        "- {}",
+        tr!("trace.example", example = t.example, label = t.label)
+    );
+    let _ = writeln!(
+        out,
+        "- {}",
+        tr!(
+            "trace.md_notation",
+            w = "$W^{(l)}$",
+            shape = "$(n_l, n_{l-1})$",
+            z = "$z^{(l)} = W^{(l)} a^{(l-1)} + b^{(l)}$",
+            delta = "$\\delta^{(l)} = \\partial C / \\partial z^{(l)}$"
+        )
     );
     for step in steps(t) {
         out += &render_step(&step, full);
@@ -24,7 +36,8 @@ pub fn render(t: &Traced, full: bool) -> String {
     let formula = cost_formula(t.net.cost(), t.big_l(), t.label);
     let _ = write!(
         out,
-        "\n## Cost\n\n$$\n{} = {}\n$$\n",
+        "\n## {}\n\n$$\n{} = {}\n$$\n",
+        tr!("trace.cost_heading"),
         formula.latex,
         num(t.trace.cost)
     );
@@ -33,8 +46,9 @@ pub fn render(t: &Traced, full: bool) -> String {
 
 fn render_step(step: &Step<'_>, full: bool) -> String {
     let mut out = format!(
-        "\n## Step {}. {}\n\n$$\n{}\n$$\n\n",
-        step.number, step.title, step.formula.latex
+        "\n## {}\n\n$$\n{}\n$$\n\n",
+        tr!("trace.step", number = step.number, title = step.title),
+        step.formula.latex
     );
     for note in &step.notes {
         let _ = writeln!(out, "- {}", note.latex);
@@ -45,7 +59,15 @@ fn render_step(step: &Step<'_>, full: bool) -> String {
     if step.rows.is_empty() {
         return out;
     }
-    out += "| | size | norm | min | max | values |\n|---|---:|---:|---:|---:|---|\n";
+    let _ = writeln!(
+        out,
+        "| | {} | {} | {} | {} | {} |\n|---|---:|---:|---:|---:|---|",
+        tr!("trace.size"),
+        tr!("trace.norm"),
+        tr!("trace.min"),
+        tr!("trace.max"),
+        tr!("trace.values")
+    );
     for row in &step.rows {
         out += &table_row(row);
     }
@@ -74,7 +96,7 @@ fn table_row(row: &Row<'_>) -> String {
                 .into_iter()
                 .map(|k| format!("$[{},{}]$ {}", k / cols, k % cols, num(entries[k])))
                 .collect();
-            format!("largest: {}", top.join(", "))
+            tr!("trace.largest", list = top.join(", "))
         }
     };
     if row.influence {
@@ -82,10 +104,9 @@ fn table_row(row: &Row<'_>) -> String {
             .into_iter()
             .map(|i| format!("{i}"))
             .collect();
-        shown += &format!(
-            "; most influential neurons (largest $\\lvert\\delta_i\\rvert$): {}",
-            top.join(", ")
-        );
+        let delta = "$\\lvert\\delta_i\\rvert$";
+        shown += "; ";
+        shown += &tr!("trace.md_influential", delta = delta, list = top.join(", "));
     }
     format!(
         "| ${}$ | {} | {} | {} | {} | {} |\n",

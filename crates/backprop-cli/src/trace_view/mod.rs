@@ -7,6 +7,7 @@ pub mod json;
 pub mod markdown;
 pub mod text;
 
+use crate::lang::tr;
 use backprop::{Activation, Cost, Network, Trace};
 use ndarray::{Array1, ArrayView1, ArrayView2};
 
@@ -108,7 +109,8 @@ pub struct Row<'a> {
 #[derive(Clone, Debug)]
 pub struct Step<'a> {
     pub number: usize,
-    pub title: &'static str,
+    /// The step's name in the current language (the lecture's words).
+    pub title: String,
     pub formula: Notation,
     pub notes: Vec<Notation>,
     pub rows: Vec<Row<'a>>,
@@ -136,7 +138,7 @@ pub fn steps(t: &Traced) -> Vec<Step<'_>> {
 fn step_input(t: &Traced) -> Step<'_> {
     Step {
         number: 1,
-        title: "Input",
+        title: tr!("trace.step1"),
         formula: notation("a^(1) = x", "a^{(1)} = x"),
         notes: vec![],
         rows: vec![row(
@@ -165,7 +167,7 @@ fn step_forward(t: &Traced) -> Step<'_> {
     }
     Step {
         number: 2,
-        title: "Forward pass",
+        title: tr!("trace.step2"),
         formula: notation(
             format!(
                 "z^(l) = W^(l) a^(l-1) + b^(l),  a^(l) = σ(z^(l)),  {}",
@@ -177,10 +179,17 @@ fn step_forward(t: &Traced) -> Step<'_> {
             ),
         ),
         notes: vec![notation(
-            format!("σ: {} (hidden), {} (output)", arch.hidden, arch.output),
-            format!(
-                r"$\sigma$: {} (hidden), {} (output)",
-                arch.hidden, arch.output
+            tr!(
+                "trace.sigma",
+                sigma = "σ",
+                hidden = arch.hidden,
+                output = arch.output
+            ),
+            tr!(
+                "trace.sigma",
+                sigma = r"$\sigma$",
+                hidden = arch.hidden,
+                output = arch.output
             ),
         )],
         rows,
@@ -210,23 +219,39 @@ fn step_output_error(t: &Traced) -> Step<'_> {
     );
     delta.influence = true;
     let mut notes = vec![notation(
-        format!("y: the one-hot target of label {}", t.label),
-        format!("$y$: the one-hot target of label {}", t.label),
+        tr!("trace.target", y = "y", label = t.label),
+        tr!("trace.target", y = "$y$", label = t.label),
     )];
     if cost.cancels_sigma_prime(output) {
+        let (text, latex) = (
+            format!("δ^({big_l}) = a^({big_l}) − y"),
+            format!(r"$\delta^{{({big_l})}} = a^{{({big_l})}} - y$"),
+        );
         notes.push(notation(
-            format!("for the {cost} cost with a {output} output σ' cancels: δ^({big_l}) = a^({big_l}) − y"),
-            format!(r"for the {cost} cost with a {output} output $\sigma'$ cancels: $\delta^{{({big_l})}} = a^{{({big_l})}} - y$"),
+            tr!(
+                "trace.cancels",
+                cost = cost,
+                output = output,
+                sigma = "σ'",
+                delta = text
+            ),
+            tr!(
+                "trace.cancels",
+                cost = cost,
+                output = output,
+                sigma = r"$\sigma'$",
+                delta = latex
+            ),
         ));
     } else if output == Activation::Softmax {
         notes.push(notation(
-            "softmax output: ∘ σ'(z) is the product with the softmax Jacobian",
-            r"softmax output: $\odot\, \sigma'(z)$ is the product with the softmax Jacobian",
+            tr!("trace.jacobian", product = "∘ σ'(z)"),
+            tr!("trace.jacobian", product = r"$\odot\, \sigma'(z)$"),
         ));
     }
     Step {
         number: 3,
-        title: "Output error (BP1)",
+        title: tr!("trace.step3"),
         formula: bp1_formula(cost, big_l),
         notes,
         rows: vec![
@@ -241,7 +266,8 @@ fn bp1_formula(cost: Cost, big_l: usize) -> Notation {
     if cost == Cost::Quadratic {
         notation(
             format!(
-                "δ^({big_l}) = (a^({big_l}) − y) ∘ σ'(z^({big_l}))   (BP1 for the quadratic cost)"
+                "δ^({big_l}) = (a^({big_l}) − y) ∘ σ'(z^({big_l}))   ({})",
+                tr!("trace.bp1_quadratic")
             ),
             format!(r"\delta^{{({big_l})}} = (a^{{({big_l})}} - y) \odot \sigma'(z^{{({big_l})}})"),
         )
@@ -269,16 +295,13 @@ fn step_backward(t: &Traced) -> Step<'_> {
         })
         .collect();
     let notes = if big_l == 2 {
-        vec![notation(
-            "no hidden layer: nothing to propagate",
-            "no hidden layer: nothing to propagate",
-        )]
+        vec![notation(tr!("trace.no_hidden"), tr!("trace.no_hidden"))]
     } else {
         vec![]
     };
     Step {
         number: 4,
-        title: "Backward pass (BP2)",
+        title: tr!("trace.step4"),
         formula: notation(
             format!(
                 "δ^(l) = ((W^(l+1))ᵀ δ^(l+1)) ∘ σ'(z^(l)),  {}",
@@ -310,7 +333,7 @@ fn step_gradients(t: &Traced) -> Step<'_> {
     }
     Step {
         number: 5,
-        title: "Gradients (BP3, BP4)",
+        title: tr!("trace.step5"),
         formula: notation(
             format!(
                 "∇b^(l) = δ^(l) (BP3),  ∇W^(l) = δ^(l) (a^(l-1))ᵀ (BP4),  {}",
@@ -322,8 +345,22 @@ fn step_gradients(t: &Traced) -> Step<'_> {
             ),
         ),
         notes: vec![notation(
-            "∇W^(l) has the shape of W^(l): (n_l, n_(l-1)), row i for neuron i of layer l",
-            r"$\nabla_{W^{(l)}} C$ has the shape of $W^{(l)}$: $(n_l, n_{l-1})$, row $i$ for neuron $i$ of layer $l$",
+            tr!(
+                "trace.shape",
+                nabla = "∇W^(l)",
+                w = "W^(l)",
+                shape = "(n_l, n_(l-1))",
+                i = "i",
+                l = "l"
+            ),
+            tr!(
+                "trace.shape",
+                nabla = r"$\nabla_{W^{(l)}} C$",
+                w = "$W^{(l)}$",
+                shape = "$(n_l, n_{l-1})$",
+                i = "$i$",
+                l = "$l$"
+            ),
         )],
         rows,
     }

@@ -2,6 +2,7 @@
 //! first few values (all of them with `--full`); per `δ` the most influential neurons.
 
 use super::{cost_formula, largest, num, steps, summary, Row, Step, Traced, Value};
+use crate::lang::tr;
 use std::fmt::Write;
 
 /// Values shown per row without `--full`.
@@ -22,22 +23,27 @@ pub fn render(t: &Traced, full: bool) -> String {
         .unwrap_or(6)
         .max(6);
     let mut out = format!(
-        "Back-propagation through {}\nExample: {}, label {}\n",
-        t.network, t.example, t.label
+        "{}\n{}\n",
+        tr!("trace.through", network = t.network),
+        tr!("trace.example", example = t.example, label = t.label)
     );
     for step in &steps {
         out += &render_step(step, width, full);
     }
     let formula = cost_formula(t.net.cost(), t.big_l(), t.label);
-    let _ = writeln!(out, "\nCost: {} = {}", formula.text, num(t.trace.cost));
+    let _ = writeln!(
+        out,
+        "\n{}: {} = {}",
+        tr!("trace.cost_heading"),
+        formula.text,
+        num(t.trace.cost)
+    );
     out
 }
 
 fn render_step(step: &Step<'_>, width: usize, full: bool) -> String {
-    let mut out = format!(
-        "\nStep {}. {}: {}\n",
-        step.number, step.title, step.formula.text
-    );
+    let title = tr!("trace.step", number = step.number, title = step.title);
+    let mut out = format!("\n{title}: {}\n", step.formula.text);
     for note in &step.notes {
         let _ = writeln!(out, "  {}", note.text);
     }
@@ -46,8 +52,13 @@ fn render_step(step: &Step<'_>, width: usize, full: bool) -> String {
     }
     let _ = writeln!(
         out,
-        "  {:<width$} {:>8} {:>11} {:>11} {:>11}  values",
-        "", "size", "norm", "min", "max"
+        "  {:<width$} {:>8} {:>11} {:>11} {:>11}  {}",
+        "",
+        tr!("trace.size"),
+        tr!("trace.norm"),
+        tr!("trace.min"),
+        tr!("trace.max"),
+        tr!("trace.values")
     );
     for row in &step.rows {
         out += &render_row(row, width, full);
@@ -73,14 +84,10 @@ fn render_row(row: &Row<'_>, width: usize, full: bool) -> String {
     if row.influence {
         let top: Vec<String> = largest(&entries, TOP)
             .into_iter()
-            .map(|i| format!("neuron {i} ({})", num(entries[i])))
+            .map(|i| tr!("trace.neuron", i = i, value = num(entries[i])))
             .collect();
-        let _ = writeln!(
-            out,
-            "  {:<width$} most influential (largest |δ_i|): {}",
-            "",
-            top.join(", ")
-        );
+        let line = tr!("trace.influential", list = top.join(", "));
+        let _ = writeln!(out, "  {:<width$} {line}", "");
     }
     if full {
         out += &all_values(&row.value, width);
@@ -101,7 +108,7 @@ fn largest_entries(entries: &[f64], cols: usize) -> String {
         .into_iter()
         .map(|k| format!("[{},{}] {}", k / cols, k % cols, num(entries[k])))
         .collect();
-    format!("largest: {}", top.join(", "))
+    tr!("trace.largest", list = top.join(", "))
 }
 
 fn all_values(value: &Value<'_>, width: usize) -> String {
@@ -118,7 +125,7 @@ fn all_values(value: &Value<'_>, width: usize) -> String {
         Value::Vector(v) => line(String::new(), &v.to_vec()),
         Value::Matrix(m) => {
             for (i, r) in m.rows().into_iter().enumerate() {
-                line(format!("row {i}:"), &r.to_vec());
+                line(tr!("trace.row", i = i), &r.to_vec());
             }
         }
     }
