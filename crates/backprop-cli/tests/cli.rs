@@ -505,3 +505,22 @@ fn a_run_stuck_in_saturation_is_reported_as_divergence() {
     fails(&args, 1, "answers class 0 for every one");
     assert_eq!(std::fs::read(&model).unwrap(), b"precious");
 }
+
+/// A schedule that brings η to 0 ends training with a line that says so (it ended silently).
+#[test]
+fn a_schedule_that_underflows_eta_says_why_training_stopped() {
+    let out = stdout(&[
+        "train",
+        "--layers",
+        "784,5,10",
+        "--epochs",
+        "4",
+        "--eta-schedule",
+        "exponential:1e-300",
+    ]);
+    assert!(
+        out.contains("Stopped after epoch 2: the η schedule brought η to 0"),
+        "{out}"
+    );
+    assert!(!out.contains("Epoch 3:"), "{out}");
+}

@@ -13,6 +13,7 @@ pub const WORDS: &[(&str, &str)] = &[
     ("train.epoch_validation", "  validation {percent}%"),
     ("train.stopped", "Stopped after epoch {epoch}: keeping the network of epoch {best} (validation accuracy {percent}%)"),
     ("train.final", "Final: {correct} / {total} ({percent}%) after {epochs} epochs; best {best_correct} / {best_total} ({best_percent}%) at epoch {best_epoch}; {seconds} s training ({per_epoch} s/epoch)"),
+    ("train.stopped_eta", "Stopped after epoch {epoch}: the η schedule brought η to 0, so no step can move the network any more; keeping the last network"),
     ("train.kept", "Kept network: {correct} / {total} ({percent}%) on the test split"),
     ("train.saved", "Saved {path}"),
     ("data.embedded", "mnist-10k (embedded): {train} train, {test} test"),

@@ -14,6 +14,7 @@ pub const WORDS: &[(&str, &str)] = &[
     ("train.epoch_validation", "  проверочная {percent}%"),
     ("train.stopped", "Остановка после эпохи {epoch}: остаётся сеть эпохи {best} (точность на проверочной выборке {percent}%)"),
     ("train.final", "Итог: {correct} / {total} ({percent}%) после {epochs} эпох; лучший результат {best_correct} / {best_total} ({best_percent}%) на эпохе {best_epoch}; обучение {seconds} с ({per_epoch} с на эпоху)"),
+    ("train.stopped_eta", "Остановка после эпохи {epoch}: расписание η довело η до 0, и ни один шаг больше не сдвинет сеть; остаётся последняя сеть"),
     ("train.kept", "Оставленная сеть: {correct} / {total} ({percent}%) на тестовой выборке"),
     ("train.saved", "Сохранено: {path}"),
     ("data.embedded", "mnist-10k (встроенные): {train} для обучения, {test} для теста"),

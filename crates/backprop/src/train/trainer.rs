@@ -62,7 +62,9 @@ pub struct Best<F: Float> {
 pub enum Outcome {
     /// Every epoch ran.
     Finished,
-    /// Early stopping, or η below η₀/128: the network is the best one on validation.
+    /// Early stopping, or η below η₀/128 (halve-on-plateau): the network is the best one on
+    /// validation. Or a schedule that brought η to 0 (an exponential or step factor so small
+    /// that η underflows): training could no longer move, the network is the last one.
     Stopped,
     /// The observer asked to stop (e.g. Ctrl-C) after a mini-batch or an epoch.
     Interrupted,

@@ -208,15 +208,16 @@ fn finish(
         return Err(resume::interrupted(args, trainer, &path));
     }
     if outcome == Outcome::Stopped {
-        if let Some(best) = &trainer.best {
-            let line = tr!(
+        let line = match &trainer.best {
+            Some(best) => tr!(
                 "train.stopped",
                 epoch = trainer.epoch,
                 best = best.epoch,
                 percent = percent(best.accuracy)
-            );
-            say!("{line}");
-        }
+            ),
+            None => tr!("train.stopped_eta", epoch = trainer.epoch),
+        };
+        say!("{line}");
     }
     print_summary(&trainer.reports);
     if data.validation.is_some() || outcome == Outcome::Stopped {
