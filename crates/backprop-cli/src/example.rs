@@ -10,7 +10,7 @@
 use crate::cli::NetArgs;
 use crate::error::{CliError, CliResult};
 use crate::io::load_model;
-use crate::lang::tr;
+use crate::lang::{phrase, Phrase};
 use backprop::{Activation, Dataset, Init, Network};
 use ndarray::Array1;
 use rand::RngExt;
@@ -21,14 +21,14 @@ pub const EXAMPLE_STREAM: u64 = 1000;
 /// A network in `f64` and a line that says what it is.
 pub struct Subject {
     pub net: Network<f64>,
-    pub description: String,
+    pub description: Phrase,
 }
 
 /// The network of `--model` or of `--layers … --seed S` (with `--init`, else `default_init`).
 pub fn network(args: &NetArgs, default_init: Init) -> CliResult<Subject> {
     if let Some(path) = &args.model {
         let net = load_model(path)?.network.cast::<f64>();
-        let description = tr!(
+        let description = phrase!(
             "example.model",
             network = net.architecture(),
             path = path.display()
@@ -46,7 +46,7 @@ pub fn network(args: &NetArgs, default_init: Init) -> CliResult<Subject> {
         .init(init)
         .seed(args.seed)
         .build::<f64>()?;
-    let description = tr!(
+    let description = phrase!(
         "example.fresh",
         network = net.architecture(),
         init = init,
@@ -60,7 +60,7 @@ pub fn network(args: &NetArgs, default_init: Init) -> CliResult<Subject> {
 pub struct Example {
     pub x: Array1<f64>,
     pub label: usize,
-    pub description: String,
+    pub description: Phrase,
     /// For an example of a numbered series (drawn, or from a data set): its number and the
     /// series, e.g. `(3, Series::Test("mnist-10k"))`, so that several can be named at once.
     pub numbered: Option<(usize, Series)>,
@@ -78,23 +78,23 @@ pub enum Series {
 impl Series {
     /// `test example 3 of mnist-10k`, `random examples 0, 3 drawn from seed 7`, in the language
     /// in use.
-    fn describe(&self, numbers: &[usize]) -> String {
+    fn describe(&self, numbers: &[usize]) -> Phrase {
         let list = numbers
             .iter()
             .map(usize::to_string)
             .collect::<Vec<_>>()
             .join(", ");
         match (self, numbers.len()) {
-            (Series::Test(name), 1) => tr!("example.test", index = list, name = name),
-            (Series::Test(name), _) => tr!("example.tests", list = list, name = name),
-            (Series::Random(seed), 1) => tr!("example.random", index = list, seed = seed),
-            (Series::Random(seed), _) => tr!("example.randoms", list = list, seed = seed),
+            (Series::Test(name), 1) => phrase!("example.test", index = list, name = name),
+            (Series::Test(name), _) => phrase!("example.tests", list = list, name = name),
+            (Series::Random(seed), 1) => phrase!("example.random", index = list, seed = seed),
+            (Series::Random(seed), _) => phrase!("example.randoms", list = list, seed = seed),
         }
     }
 }
 
 /// `test examples 0, 1, 2 of mnist-10k`, or the descriptions one after another.
-pub fn describe_all(examples: &[Example]) -> String {
+pub fn describe_all(examples: &[Example], english: bool) -> String {
     let series: Vec<_> = examples
         .iter()
         .filter_map(|e| e.numbered.as_ref())
@@ -103,11 +103,11 @@ pub fn describe_all(examples: &[Example]) -> String {
     match series.first() {
         Some((_, origin)) if same => {
             let numbers: Vec<usize> = series.iter().map(|s| s.0).collect();
-            origin.describe(&numbers)
+            origin.describe(&numbers).render(english)
         }
         _ => examples
             .iter()
-            .map(|e| e.description.as_str())
+            .map(|e| e.description.render(english))
             .collect::<Vec<_>>()
             .join("; "),
     }
@@ -208,6 +208,9 @@ mod tests {
         );
         let two = [a, drawn(7, 3, 4, 2)];
         crate::lang::set(crate::lang::Lang::En);
-        assert_eq!(describe_all(&two), "random examples 0, 3 drawn from seed 7");
+        assert_eq!(
+            describe_all(&two, true),
+            "random examples 0, 3 drawn from seed 7"
+        );
     }
 }

@@ -49,7 +49,7 @@ fn one_line_panics() {
         }
         if let Some(cause) = message.strip_prefix("failed printing to stdout: ") {
             // `println!` on a full disk or a closed terminal: an I/O error, not a bug.
-            eprintln!("error: stdout: {cause}");
+            eprintln!("{}: stdout: {cause}", lang::tr!("error"));
             std::process::exit(1);
         }
         eprintln!(
@@ -79,7 +79,7 @@ fn clap_exit(e: clap::Error) -> ! {
     match e.print().and_then(|()| std::io::stdout().flush()) {
         Ok(()) => std::process::exit(0),
         Err(io) => {
-            eprintln!("error: stdout: {io}");
+            eprintln!("{}: stdout: {io}", lang::tr!("error"));
             std::process::exit(1);
         }
     }

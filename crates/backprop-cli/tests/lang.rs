@@ -52,7 +52,7 @@ fn every_command_of_the_tour_speaks_both_languages() {
         "{ru}"
     );
     assert!(
-        lines[4].starts_with("Итог: 1680 / 2000 (84.00%) после 2 эпох; лучший результат"),
+        lines[4].starts_with("Итог: 1680 / 2000 (84.00%) после 2-й эпохи; лучший результат"),
         "{ru}"
     );
     assert_eq!(lines[5], "Сохранено: m.safetensors");
@@ -145,4 +145,48 @@ fn trace_and_gradcheck_speak_the_lectures_russian_with_the_same_numbers() {
     );
     assert!(ru.starts_with("Проверка градиента сети 4-3-2"), "{ru}");
     assert_eq!(numbers(&en), numbers(&ru));
+}
+
+/// JSON and files stay English (the hostile round found trace's and gradcheck's JSON translated),
+/// and `--lang` goes with `--resume`.
+#[test]
+fn json_stays_english_and_lang_goes_with_resume() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for args in [
+        &["trace", "--layers", "4,3,2", "--json"][..],
+        &["gradcheck", "--layers", "4,3,2", "--json"][..],
+    ] {
+        let (en, _) = run(d, &[], args);
+        let (ru, _) = run(d, &[], &[args, &["--lang", "ru"]].concat());
+        assert_eq!(en, ru, "{args:?}");
+        assert!(en.contains("random example 0 drawn from seed 0"), "{en}");
+    }
+    let (_, err) = run(
+        d,
+        &[],
+        &[
+            "train",
+            "--epochs",
+            "1",
+            "--quiet",
+            "--checkpoint",
+            "c.safetensors",
+        ],
+    );
+    assert!(err.is_empty(), "{err}");
+    let (out, err) = run(
+        d,
+        &[],
+        &[
+            "--lang",
+            "ru",
+            "train",
+            "--resume",
+            "c.safetensors",
+            "--epochs",
+            "2",
+        ],
+    );
+    assert!(out.contains("Продолжение после эпохи 1"), "{out}{err}");
 }

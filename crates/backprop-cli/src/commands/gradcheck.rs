@@ -44,10 +44,15 @@ pub fn run(args: &GradcheckArgs) -> CliResult<()> {
     if args.json {
         emit(&format!(
             "{}\n",
-            report_json(&subject.description, &examples, &check, args)
+            report_json(&subject.description.english(), &examples, &check, args)
         ))?;
     } else {
-        emit(&report_text(&subject.description, &examples, &check, args))?;
+        emit(&report_text(
+            &subject.description.text(),
+            &examples,
+            &check,
+            args,
+        ))?;
     }
     if worst < args.tolerance {
         Ok(())
@@ -134,7 +139,7 @@ fn report_json(
     let layers = backprop::json::grad_check_layers(check);
     let examples: Vec<_> = examples
         .iter()
-        .map(|e| json!({ "example": e.description, "label": e.label }))
+        .map(|e| json!({ "example": e.description.english(), "label": e.label }))
         .collect();
     let worst = check.max_relative_error();
     json!({
@@ -159,7 +164,7 @@ fn report_text(
     out += &tr!(
         "gradcheck.examples",
         count = examples.len(),
-        examples = example::describe_all(examples),
+        examples = example::describe_all(examples, false),
     );
     out += "\n";
     out += &tr!(

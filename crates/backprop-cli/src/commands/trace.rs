@@ -11,6 +11,7 @@ use crate::data_source;
 use crate::error::{CliError, CliResult};
 use crate::example::{self, Example};
 use crate::io::emit;
+use crate::lang::phrase;
 use crate::lang::tr;
 use crate::plot::{self, influence::InfluenceMap};
 use crate::trace_view::{self, num, Traced};
@@ -46,7 +47,7 @@ pub fn run(args: &TraceArgs) -> CliResult<()> {
         TraceFormat::Json => format!("{}\n", trace_view::json::render(&traced)),
     };
     if let Some(path) = args.plot.as_ref().filter(|_| format == TraceFormat::Text) {
-        out += &format!("\nWrote the influence map to {}\n", path.display());
+        out += &format!("\n{}\n", tr!("trace.wrote_map", path = path.display()));
     }
     emit(&out)
 }
@@ -60,14 +61,18 @@ fn choose_example(args: &TraceArgs, net: &Network<f64>) -> CliResult<Example> {
         (Some(path), _) => {
             let x = super::predict::image_input(path, n_in)?.mapv(f64::from);
             let predicted = argmax(net.feedforward(x.view())?.view());
-            let target = match args.label {
-                Some(_) => String::new(),
-                None => tr!("trace.image_target", class = predicted),
+            let description = match args.label {
+                Some(_) => phrase!("trace.image", path = path.display()),
+                None => phrase!(
+                    "trace.image_predicted",
+                    path = path.display(),
+                    class = predicted
+                ),
             };
             Example {
                 x,
                 label: predicted,
-                description: tr!("trace.image", path = path.display(), target = target),
+                description,
                 numbered: None,
             }
         }
@@ -95,7 +100,7 @@ fn influence_map(t: &Traced) -> InfluenceMap {
         deltas: t.trace.delta.iter().map(|(l, d)| (l, d.to_vec())).collect(),
         title: format!(
             "Influence map |δ_i^(l)| = |∂C/∂z_i^(l)|: {}, label {}, C = {}",
-            t.example,
+            t.example.english(),
             t.label,
             num(t.trace.cost)
         ),

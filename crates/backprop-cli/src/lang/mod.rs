@@ -29,9 +29,12 @@ impl Lang {
     /// The language of the environment: `LC_ALL`, `LC_MESSAGES`, then `LANG` (the first one set
     /// and not empty), Russian for `ru…`, English otherwise.
     pub fn from_env() -> Lang {
+        // A variable set to bytes that are not UTF-8 still counts as set (POSIX: a non-empty
+        // LC_ALL overrides the others).
         let value = ["LC_ALL", "LC_MESSAGES", "LANG"]
             .iter()
-            .filter_map(|name| std::env::var(name).ok())
+            .filter_map(std::env::var_os)
+            .map(|v| v.to_string_lossy().into_owned())
             .find(|v| !v.is_empty())
             .unwrap_or_default();
         if value.to_ascii_lowercase().starts_with("ru") {
@@ -61,7 +64,62 @@ pub fn current() -> Lang {
 
 /// The text of `key` in the current language, with each `{name}` replaced by its value.
 pub fn fill(key: &str, values: &[(&str, String)]) -> String {
-    let template = lookup(current(), key)
+    fill_in(current(), key, values)
+}
+
+/// Words kept until they are shown: in the language in use for people ([`Phrase::text`]), in
+/// English for JSON and files ([`Phrase::english`]), which stay English.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Phrase {
+    /// A message of the tables, with its values.
+    Message(&'static str, Vec<(&'static str, String)>),
+    /// Words that are the same in every language (a path, what a web page posted).
+    Verbatim(String),
+}
+
+impl From<&str> for Phrase {
+    fn from(text: &str) -> Self {
+        Phrase::Verbatim(text.to_string())
+    }
+}
+
+impl From<String> for Phrase {
+    fn from(text: String) -> Self {
+        Phrase::Verbatim(text)
+    }
+}
+
+impl Phrase {
+    pub fn new(key: &'static str, values: Vec<(&'static str, String)>) -> Self {
+        Phrase::Message(key, values)
+    }
+    /// In the language in use.
+    pub fn text(&self) -> String {
+        self.fill(current())
+    }
+    /// In English, for JSON and files.
+    pub fn english(&self) -> String {
+        self.fill(Lang::En)
+    }
+    fn fill(&self, lang: Lang) -> String {
+        match self {
+            Phrase::Message(key, values) => fill_in(lang, key, values),
+            Phrase::Verbatim(text) => text.clone(),
+        }
+    }
+    /// [`Self::english`] when `english`, else [`Self::text`].
+    pub fn render(&self, english: bool) -> String {
+        if english {
+            self.english()
+        } else {
+            self.text()
+        }
+    }
+}
+
+/// The text of `key` in `lang`, filled.
+fn fill_in(lang: Lang, key: &str, values: &[(&str, String)]) -> String {
+    let template = lookup(lang, key)
         .or_else(|| lookup(Lang::En, key))
         .unwrap_or(key);
     // One pass over the template: a value that holds `{…}` (LaTeX does) is never filled again.
@@ -104,6 +162,14 @@ macro_rules! tr {
     };
 }
 pub(crate) use tr;
+
+/// `phrase!("key", name = value, …)`: a [`Phrase`], shown later in either language.
+macro_rules! phrase {
+    ($key:literal $(, $name:ident = $value:expr)* $(,)?) => {
+        $crate::lang::Phrase::new($key, vec![$((stringify!($name), ($value).to_string())),*])
+    };
+}
+pub(crate) use phrase;
 
 #[cfg(test)]
 mod tests {

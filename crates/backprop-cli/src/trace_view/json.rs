@@ -9,7 +9,7 @@ use serde_json::Value;
 /// The trace as a JSON value.
 pub fn render(t: &Traced) -> Value {
     let mut value = backprop::json::trace(&t.net, &t.trace, Some(t.label));
-    value["network"] = Value::from(t.network.clone());
-    value["example"] = Value::from(t.example.clone());
+    value["network"] = Value::from(t.network.english());
+    value["example"] = Value::from(t.example.english());
     value
 }

@@ -13,11 +13,15 @@ const TOP: usize = 3;
 /// The whole trace as Markdown.
 pub fn render(t: &Traced, full: bool) -> String {
     let mut out = format!("# {}\n\n", tr!("trace.md_title"));
-    let _ = writeln!(out, "- {}", tr!("trace.md_network", network = t.network));
     let _ = writeln!(
         out,
         "- {}",
-        tr!("trace.example", example = t.example, label = t.label)
+        tr!("trace.md_network", network = t.network.text())
+    );
+    let _ = writeln!(
+        out,
+        "- {}",
+        tr!("trace.example", example = t.example.text(), label = t.label)
     );
     let _ = writeln!(
         out,

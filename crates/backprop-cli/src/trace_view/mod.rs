@@ -8,6 +8,7 @@ pub mod markdown;
 pub mod text;
 
 use crate::lang::tr;
+use crate::lang::Phrase;
 use backprop::{Activation, Cost, Network, Trace};
 use ndarray::{Array1, ArrayView1, ArrayView2};
 
@@ -20,9 +21,9 @@ pub struct Traced {
     /// `∂C/∂a^(L)`, the cost's gradient with respect to the output (BP1's first factor).
     pub dc_da: Array1<f64>,
     /// What the network is, e.g. `784-30-10 (sigmoid/sigmoid, quadratic cost) from m.safetensors`.
-    pub network: String,
+    pub network: Phrase,
     /// Where the example came from, e.g. `test example 0 of mnist-10k`.
-    pub example: String,
+    pub example: Phrase,
 }
 
 impl Traced {
@@ -31,8 +32,8 @@ impl Traced {
         net: Network<f64>,
         x: ArrayView1<'_, f64>,
         label: usize,
-        network: String,
-        example: String,
+        network: Phrase,
+        example: Phrase,
     ) -> backprop::Result<Traced> {
         let n_out = net.output_size();
         let y = net.target(label)?;

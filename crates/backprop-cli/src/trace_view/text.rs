@@ -24,8 +24,8 @@ pub fn render(t: &Traced, full: bool) -> String {
         .max(6);
     let mut out = format!(
         "{}\n{}\n",
-        tr!("trace.through", network = t.network),
-        tr!("trace.example", example = t.example, label = t.label)
+        tr!("trace.through", network = t.network.text()),
+        tr!("trace.example", example = t.example.text(), label = t.label)
     );
     for step in &steps {
         out += &render_step(step, width, full);

@@ -525,7 +525,7 @@ fn traced(app: &App, body: &Pixels) -> ApiResult<Traced> {
         net,
         x.view(),
         label,
-        description,
+        description.into(),
         "pixels posted to backprop serve".into(),
     )?)
 }

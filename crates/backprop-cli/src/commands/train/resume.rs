@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// The flags that still apply with `--resume`; every other flag is fixed by the checkpoint.
-const RESUME_FLAGS: [&str; 9] = [
+const RESUME_FLAGS: [&str; 10] = [
     "--resume",
     "--distributed",
     "--epochs",
@@ -21,6 +21,7 @@ const RESUME_FLAGS: [&str; 9] = [
     "--plot",
     "--threads",
     "--quiet",
+    "--lang",
 ];
 
 /// The data a checkpoint was trained on: its `data` metadata entry, as JSON (the `--data` flags
