@@ -20,8 +20,9 @@ Differences from ``sklearn.neural_network``, said plainly:
 * ``solver`` is ``"sgd"`` or ``"adam"`` (no ``"lbfgs"``); ``learning_rate`` schedules other than
   ``"constant"`` are not offered (use :meth:`backprop.Network.train` and its ``schedule``), nor
   ``warm_start`` or ``sample_weight``.
-* Training runs in ``float32`` by default, whatever the dtype of X (``dtype="float64"`` trains in
-  float64, as scikit-learn does on float64 input).
+* Training runs in ``float32`` by default, whatever the dtype of X. ``dtype="float64"`` keeps the
+  weights in float64, but the examples still reach the engine as float32 (``backprop.Data`` holds
+  float32 only), so it is not scikit-learn's float64 training on float64 input.
 * The random numbers are the engine's (seeded by ``random_state``), so the initial weights and
   the order of the examples have scikit-learn's distributions but not its values.
 * ``alpha`` is scikit-learn's L2 penalty per mini-batch; it is passed to the engine as the
@@ -31,8 +32,8 @@ Differences from ``sklearn.neural_network``, said plainly:
   weights (scikit-learn: once per mini-batch, with the weights before its step).
 * Adam's ``epsilon`` is added to ``sqrt(v_hat)`` (Kingma and Ba's algorithm, PyTorch's form);
   scikit-learn adds it to ``sqrt(v)`` before the bias correction, so its ε is in effect
-  ``ε / sqrt(1 - β₂^t)`` (31 ε at the first step, ε after a few thousand): a difference far below
-  the noise of training.
+  ``ε / sqrt(1 - β₂^t)`` (31 ε at the first step, ε after a few thousand steps); the effect of
+  this alone on accuracy was not measured.
 * ``shuffle=False`` is refused: the engine always shuffles, seeded by ``random_state``.
 * A classifier's output layer is softmax with the log-likelihood cost (for two classes too: two
   softmax outputs are the logistic output, with twice the output weights; scikit-learn uses one
@@ -227,9 +228,9 @@ class _BaseMLP(BaseEstimator):
             dtype=_dtype_name(self.dtype),
         )
 
-    def _start(self, X, n_out):
-        """A fresh network and trainer for the training data X (the validation split held out)."""
-        hidden = self._check_params()
+    def _start(self, X, n_out, hidden):
+        """A fresh network and trainer for the training data X (the validation split held out),
+        with the hidden layers' sizes that ``_check_params`` read."""
         n_samples = X.shape[0]
         batch = self._batch_size(n_samples)
         self._network = self._new_network(X.shape[1], n_out, hidden)
@@ -305,13 +306,13 @@ class _BaseMLP(BaseEstimator):
             raise ValueError("this estimator was pickled by an older backprop without its optimizer state: "
                              "call fit before partial_fit")
         if first:
-            self._check_params()
+            hidden = self._check_params()
             self._rng = check_random_state(self.random_state)
         X_val = y_val = None
         if self.early_stopping and not incremental:
             X, X_val, targets, y_val = self._validation_split(X, targets, y_raw)
         if first:
-            self._start(X, targets.shape[1] if targets.ndim == 2 else len(self.classes_))
+            self._start(X, targets.shape[1] if targets.ndim == 2 else len(self.classes_), hidden)
         self._epochs(X, targets, y_val, X_val, 1 if incremental else self.max_iter, incremental)
         return self
 

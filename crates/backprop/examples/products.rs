@@ -37,13 +37,7 @@ fn main() -> backprop::Result<()> {
         .for_each(|((i, j), y)| *y = f32::from(u8::from(i % 10 == j)));
     let big_l = sizes.len();
     let flop = |l: usize| 2.0 * (m * sizes[l - 2] * sizes[l - 1]) as f64; // layer l's product
-    let caches = backprop::kernel::cache::caches();
-    println!(
-        "kernel {}, L1d {} KiB, L2 {} KiB",
-        backprop::kernel_in_use(),
-        caches.l1d / 1024,
-        caches.l2 / 1024
-    );
+    common::print_machine();
     for &threads in &counts {
         backprop::set_threads(threads);
         let time = |reps: usize, f: &mut dyn FnMut()| {

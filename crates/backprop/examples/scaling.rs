@@ -21,13 +21,7 @@ fn main() -> backprop::Result<()> {
         _ => common::fashion()?.0,
     };
     let counts = args.list(7, "1,2");
-    let caches = backprop::kernel::cache::caches();
-    println!(
-        "kernel {}, L1d {} KiB, L2 {} KiB",
-        backprop::kernel_in_use(),
-        caches.l1d / 1024,
-        caches.l2 / 1024
-    );
+    common::print_machine();
     let mut seconds = vec![Vec::new(); counts.len()];
     for _ in 0..rounds {
         for (t, &threads) in counts.iter().enumerate() {

@@ -47,3 +47,14 @@ impl Args {
 pub fn fashion() -> backprop::Result<(backprop::Dataset, backprop::Dataset)> {
     backprop::io::idx::read_standard_dir(std::path::Path::new("/usr/share/datasets/fashion-mnist"))
 }
+
+/// The kernel in use and the cache sizes it blocks for: the line every timing starts with.
+pub fn print_machine() {
+    let caches = backprop::kernel::cache::caches();
+    println!(
+        "kernel {}, L1d {} KiB, L2 {} KiB",
+        backprop::kernel_in_use(),
+        caches.l1d / 1024,
+        caches.l2 / 1024
+    );
+}
